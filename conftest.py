@@ -1,0 +1,163 @@
+"""The suite's pytest plugin: options, the `finding` and `artifacts` fixtures, and the session report.
+
+Thin by design: every computation lives in lib/.
+"""
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy
+import pytest
+import scipy
+import torch
+
+from lib import report, settings
+from lib.findings import Finding
+from lib.plots import save_figure
+from lib.seeding import claim_seed_sequence
+
+pytest_plugins = ["pytester"]  # for the plugin's own tests in tests/test_plugin.py
+
+COLLECTOR = pytest.StashKey["FindingsCollector"]()
+SETTINGS = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("claims", "scientific claims")
+    group.addoption("--artifacts", default=None, help="folder for figures and findings (ini: artifacts)")
+    group.addoption("--claims-seed", default=None, help="root seed of every stochastic claim (ini: claims_seed)")
+    group.addoption("--device", default=None, help="torch device for the engine: cpu or cuda[:N] (ini: claims_device)")
+    parser.addini("artifacts", "folder for figures and findings", default="artifacts")
+    parser.addini("claims_seed", "root seed of every stochastic claim", default="20101")
+    parser.addini("claims_device", "torch device for the engine", default="cpu")
+
+
+def pytest_configure(config):
+    option = lambda name, ini: config.getoption(name) if config.getoption(name) is not None else config.getini(ini)
+    try:
+        config.stash[SETTINGS] = {
+            "seed": settings.parse_seed(option("--claims-seed", "claims_seed")),
+            "artifacts": settings.prepare_artifacts_dir(Path(config.rootpath, option("--artifacts", "artifacts"))),
+            "device": settings.parse_device(option("--device", "claims_device")),
+            "threads": settings.set_thread_count(_worker_count(config)),
+            "threads_per_worker": settings.threads_for(_xdist_workers(config) or 1),
+        }
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[COLLECTOR] = FindingsCollector()
+    config.pluginmanager.register(config.stash[COLLECTOR], "claims-findings")
+
+
+def _xdist_workers(config) -> int:
+    return int(getattr(config.option, "numprocesses", None) or 0)
+
+
+def _worker_count(config) -> int:
+    if hasattr(config, "workerinput"):
+        return int(config.workerinput.get("workercount", 1))
+    return 1
+
+
+@pytest.fixture(scope="session")
+def run_settings(pytestconfig) -> dict:
+    """The validated seed, artifacts folder, device and thread count of this run."""
+    return pytestconfig.stash[SETTINGS]
+
+
+@pytest.fixture(scope="session")
+def device(run_settings) -> str:
+    return run_settings["device"]
+
+
+@pytest.fixture(scope="session")
+def seeds(run_settings):
+    """seeds(claim_id): the claim's SeedSequence, from the root seed and the claim id."""
+    return lambda claim_id: claim_seed_sequence(run_settings["seed"], claim_id)
+
+
+class Artifacts:
+    """Saves one test's figures as PNG under <artifacts>/<claim id>/ and remembers their paths."""
+
+    def __init__(self, root: Path):
+        self.root, self.paths = root, []
+
+    def save(self, claim_id: str, name: str, figure) -> str:
+        path = save_figure(figure, self.root / claim_id / f"{name}.png")
+        self.paths.append(str(path))
+        return str(path)
+
+
+@pytest.fixture
+def artifacts(run_settings) -> Artifacts:
+    return Artifacts(run_settings["artifacts"])
+
+
+STARTED = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    item.stash[STARTED] = time.perf_counter()  # a finding's seconds include the fixtures it set up
+
+
+class FindingRecorder:
+    """conclude(finding): record it for the report, then fail with its text unless it is supported."""
+
+    def __init__(self, node, artifacts: Artifacts):
+        self.node, self.artifacts, self.started = node, artifacts, node.stash[STARTED]
+
+    def conclude(self, finding: Finding) -> Finding:
+        finding.artifacts = [*finding.artifacts, *self.artifacts.paths]
+        finding.seconds = round(time.perf_counter() - self.started, 2)
+        self.node.user_properties.append(("finding", finding.to_json()))
+        if finding.verdict != "supported":
+            pytest.fail(finding.text(), pytrace=False)
+        return finding
+
+
+@pytest.fixture
+def finding(request, artifacts) -> FindingRecorder:
+    return FindingRecorder(request.node, artifacts)
+
+
+class FindingsCollector:
+    """Collects findings from every test's report: under xdist the reports reach the controller."""
+
+    def __init__(self):
+        self.findings: list[Finding] = []
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.findings += [Finding.from_json(value) for name, value in report.user_properties if name == "finding"]
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    findings = config.stash[COLLECTOR].findings
+    if hasattr(config, "workerinput") or not findings:
+        return
+    root = config.stash[SETTINGS]["artifacts"]
+    report.write_atomically(root / "findings.json", report.findings_json(findings, _environment(config)))
+    report.write_atomically(root / "FINDINGS.md", report.findings_markdown(findings, root))
+
+
+def _environment(config) -> dict:
+    run = config.stash[SETTINGS]
+    return {
+        "python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
+        "scipy": scipy.__version__, "platform": platform.platform(), "threads_per_process": run["threads_per_worker"],
+        "xdist_workers": _xdist_workers(config), "device": run["device"],
+        "root_seed": run["seed"], "command": " ".join(["pytest", *config.invocation_params.args]),
+    }
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    findings = config.stash[COLLECTOR].findings
+    if hasattr(config, "workerinput") or not findings:
+        return
+    terminalreporter.section("claims: findings")
+    for line in report.terminal_table(findings):
+        terminalreporter.write_line(line)
+    root = config.stash[SETTINGS]["artifacts"]
+    terminalreporter.write_line(f"written: {root / 'findings.json'}, {root / 'FINDINGS.md'}")

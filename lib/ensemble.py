@@ -1,0 +1,83 @@
+"""K independent MLPs held as stacked tensors, so one batched op runs all of them."""
+from dataclasses import dataclass
+
+import torch
+
+from lib.activations import Activation
+from lib.initializers import Initializer
+from lib.naming import require_positive
+
+
+@dataclass
+class StackedMLP:
+    """Layer l maps x[K, N, fan_in] to activations[l](x @ weights[l] + biases[l]), per network k."""
+
+    weights: list[torch.Tensor]  # layer l: [K, fan_in, fan_out]
+    biases: list[torch.Tensor]  # layer l: [K, 1, fan_out]
+    activations: list[Activation]  # one per layer
+
+    @property
+    def count(self) -> int:
+        return self.weights[0].shape[0]
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [*self.weights, *self.biases]
+
+    def requires_grad_(self, flag: bool = True) -> "StackedMLP":
+        for tensor in self.parameters():
+            tensor.requires_grad_(flag)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs [K, N, out] for inputs x [N, in] (shared) or [K, N, in] (one set per network)."""
+        for weight, bias, activation in zip(self.weights, self.biases, self.activations):
+            x = activation(torch.baddbmm(bias, _batched(x, self.count), weight))
+        return x
+
+    def forward_with_taps(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Per layer, the pre-activations and the activations, each [K, N, width]."""
+        pre, post = [], []
+        for weight, bias, activation in zip(self.weights, self.biases, self.activations):
+            z = torch.baddbmm(bias, _batched(x, self.count), weight)
+            x = activation(z)
+            pre.append(z)
+            post.append(x)
+        return pre, post
+
+    def select(self, index) -> "StackedMLP":
+        """The sub-ensemble of the networks at index (a slice, list or mask)."""
+        return StackedMLP([w[index] for w in self.weights], [b[index] for b in self.biases], self.activations)
+
+
+def _batched(x: torch.Tensor, count: int) -> torch.Tensor:
+    return x if x.dim() == 3 else x.unsqueeze(0).expand(count, *x.shape)
+
+
+def build_mlp(
+    widths: list[int],
+    activations: list[Activation],
+    weight_init: Initializer,
+    bias_init: Initializer,
+    seeds: list[int],
+    device: str = "cpu",
+) -> StackedMLP:
+    """len(seeds) MLPs with layer sizes widths; network k draws all its parameters from seeds[k]."""
+    if len(activations) != len(widths) - 1:
+        raise ValueError(f"need one activation per layer: {len(widths) - 1}, got {len(activations)}")
+    for width in widths:
+        require_positive("width", width)
+    require_positive("network count", len(seeds))
+    layers = list(zip(widths[:-1], widths[1:]))
+    per_network = [_draw_network(layers, weight_init, bias_init, seed) for seed in seeds]
+    weights = [torch.stack([net[l][0] for net in per_network]).to(device) for l in range(len(layers))]
+    biases = [torch.stack([net[l][1] for net in per_network]).to(device) for l in range(len(layers))]
+    return StackedMLP(weights, biases, list(activations))
+
+
+def _draw_network(layers, weight_init, bias_init, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return [
+        (weight_init((fan_in, fan_out), fan_in, fan_out, generator),
+         bias_init((1, fan_out), fan_in, fan_out, generator))
+        for fan_in, fan_out in layers
+    ]

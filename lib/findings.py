@@ -1,0 +1,84 @@
+"""A claim, the finding a test records about it, and how a finding reads as text."""
+import json
+from dataclasses import asdict, dataclass, field
+
+VERDICTS = ("supported", "refuted", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of CLAIMS.md and the verdict rule fixed before anything is measured."""
+
+    id: str
+    statement: str
+    source: str
+    rule: str
+
+    def finding(self, verdict: str, summary: str, measured: dict, test: dict, setup: dict, **extra) -> "Finding":
+        """The finding of this claim with what was measured."""
+        measured, test, setup = (json.loads(json.dumps(d, default=_plain)) for d in (measured, test, setup))
+        return Finding(id=self.id, statement=self.statement, source=self.source, rule=self.rule,
+                       verdict=verdict, summary=summary, measured=measured, test=test, setup=setup, **extra)
+
+
+@dataclass
+class Finding:
+    """One record per claim: the same in findings.json, FINDINGS.md, the terminal and a failure."""
+
+    id: str
+    statement: str
+    source: str
+    rule: str
+    verdict: str
+    summary: str  # the key measured value in one line
+    measured: dict
+    test: dict
+    setup: dict
+    tables: list = field(default_factory=list)  # [{"title", "columns", "rows"}], e.g. a sensitivity study
+    artifacts: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.verdict!r}; known: {', '.join(VERDICTS)}")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=_plain)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Finding":
+        return cls(**json.loads(text))
+
+    def text(self) -> str:
+        """The finding as a failure message: claim, verdict, measured, rule, setup, figures."""
+        lines = [
+            f"[{self.id}] {self.verdict.upper()}: {self.summary}",
+            f"  claim:  {self.statement} ({self.source})",
+            f"  rule:   {self.rule}",
+            f"  test:   {format_value(self.test)}",
+            f"  setup:  {format_value(self.setup)}",
+        ]
+        lines += [f"  {key}: {format_value(value)}" for key, value in self.measured.items()]
+        lines += [f"  figure: {path}" for path in self.artifacts]
+        return "\n".join(lines)
+
+
+def format_value(value) -> str:
+    """A recorded value as text: an estimate as 'value [low, high] (n = …)', a mapping as k = v pairs."""
+    if isinstance(value, dict) and {"value", "low", "high", "n"} <= value.keys():
+        return f"{value['value']:.4g} [{value['low']:.4g}, {value['high']:.4g}] (n = {value['n']})"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {format_value(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list) and all(isinstance(v, float) for v in value):
+        return "[" + ", ".join(f"{v:.4g}" for v in value) + "]"
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+def _plain(value):
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot record {type(value).__name__} in a finding")

@@ -1,0 +1,15 @@
+"""Look up a named thing, failing with one line that lists what is accepted."""
+
+
+def lookup(kind: str, name: str, table: dict):
+    """Return table[name], or raise ValueError naming the bad value and the known names."""
+    if name not in table:
+        known = ", ".join(sorted(table))
+        raise ValueError(f"unknown {kind} {name!r}; known: {known}")
+    return table[name]
+
+
+def require_positive(name: str, value) -> None:
+    """Raise ValueError unless value is a positive number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")

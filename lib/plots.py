@@ -1,0 +1,72 @@
+"""Figure builders: each returns a matplotlib Figure; saving is the artifacts fixture's job."""
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def save_figure(figure, path: Path) -> Path:
+    """Save figure as PNG at path (atomically), close it, and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.stem}.{os.getpid()}.png")
+    figure.savefig(partial, dpi=90, bbox_inches="tight")
+    plt.close(figure)
+    os.replace(partial, path)
+    return path
+
+
+def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title: str, columns: int = 4):
+    """One panel per setting: the distribution of each layer's activations as violins (Perunicic's figure)."""
+    rows = -(-len(samples) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False)
+    for ax, (label, values) in zip(axes.flat, samples.items()):
+        ax.violinplot(list(values), showextrema=False)
+        ax.set_xticks(range(1, len(layer_names) + 1), layer_names)
+        ax.set_title(label, fontsize=10)
+    for ax in list(axes.flat)[len(samples):]:
+        ax.axis("off")
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def per_layer_lines(series: dict[str, np.ndarray], layer_names: list[str], ylabel: str, title: str, log: bool = True):
+    """Per setting, the median over networks of a per-layer quantity [K, layers], with its 10–90% band."""
+    figure, ax = plt.subplots(figsize=(6.5, 4))
+    x = np.arange(1, len(layer_names) + 1)
+    for label, values in series.items():
+        low, mid, high = np.percentile(values, [10, 50, 90], axis=0)
+        ax.plot(x, mid, marker="o", label=label)
+        ax.fill_between(x, low, high, alpha=0.2)
+    ax.set_xticks(x, layer_names)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, reference: float | None = None,
+           x: np.ndarray | None = None):
+    """Per setting, each run's curve [runs, steps] thin, and their mean thick; an optional reference line."""
+    figure, ax = plt.subplots(figsize=(6.5, 4))
+    for index, (label, values) in enumerate(series.items()):
+        color = f"C{index}"
+        steps = np.arange(values.shape[1]) if x is None else x
+        ax.plot(steps, values.T, color=color, alpha=0.25, linewidth=0.8)
+        ax.plot(steps, values.mean(axis=0), color=color, linewidth=2, label=label)
+    if reference is not None:
+        ax.axhline(reference, color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure

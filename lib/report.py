@@ -1,0 +1,54 @@
+"""findings.json and FINDINGS.md from the session's findings, each written atomically."""
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from lib.findings import Finding, format_value
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write text to path through a temporary file and a rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
+
+
+def findings_json(findings: list[Finding], environment: dict) -> str:
+    records = [json.loads(f.to_json()) for f in sorted(findings, key=lambda f: f.id)]
+    return json.dumps({"environment": environment, "findings": records}, indent=2) + "\n"
+
+
+def findings_markdown(findings: list[Finding], artifacts_dir: Path) -> str:
+    findings = sorted(findings, key=lambda f: f.id)
+    lines = ["# Findings", "", "| id | verdict | measured | source |", "|---|---|---|---|"]
+    lines += [f"| [`{f.id}`](#{f.id}) | {f.verdict} | {f.summary} | {f.source} |" for f in findings]
+    for f in findings:
+        lines += ["", f"## {f.id}", "", f"**{f.verdict}**: {f.summary}", "",
+                  f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}",
+                  f"- test: {format_value(f.test)}", f"- setup: {format_value(f.setup)}", f"- seconds: {f.seconds:.1f}"]
+        lines += [f"- {key}: {format_value(value)}" for key, value in f.measured.items()]
+        for table in f.tables:
+            lines += ["", f"**{table['title']}**", "", _table(table["columns"], table["rows"])]
+        lines += [""] + [f"![{Path(p).name}]({_relative(p, artifacts_dir)})" for p in f.artifacts]
+    return "\n".join(lines) + "\n"
+
+
+def terminal_table(findings: list[Finding]) -> list[str]:
+    findings = sorted(findings, key=lambda f: f.id)
+    width = max((len(f.id) for f in findings), default=2)
+    return [f"{f.id:<{width}}  {f.verdict:<12}  {f.summary}" for f in findings]
+
+
+def _table(columns, rows) -> str:
+    head = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return "\n".join(head + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def _relative(path: str, base: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(base).resolve()))
+    except ValueError:
+        return path

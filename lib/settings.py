@@ -1,0 +1,52 @@
+"""The suite's run settings, validated: root seed, artifacts folder, device, thread count."""
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+def parse_seed(raw) -> int:
+    """The root seed as a non-negative integer, or a one-line ValueError naming the bad value."""
+    try:
+        seed = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"claims seed {raw!r} is not an integer; give a non-negative integer") from None
+    if seed < 0:
+        raise ValueError(f"claims seed {raw!r} is negative; give a non-negative integer")
+    return seed
+
+
+def prepare_artifacts_dir(raw) -> Path:
+    """Create the artifacts folder and prove it writable, or raise a one-line ValueError naming it."""
+    path = Path(raw)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
+            pass
+    except OSError as error:
+        raise ValueError(f"artifacts folder {str(raw)!r} cannot be written: {error.strerror or error}") from None
+    return path
+
+
+def parse_device(raw: str) -> str:
+    """A torch device name that exists here ('cpu', 'cuda', 'cuda:1', …)."""
+    try:
+        device = torch.device(raw)
+    except RuntimeError:
+        raise ValueError(f"device {raw!r} is not a torch device; use cpu or cuda[:N]") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {raw!r} asked for, but this machine has no CUDA device; use cpu")
+    return str(device)
+
+
+def set_thread_count(workers: int = 1) -> int:
+    """Share this machine's cores among the processes running tests; returns torch's thread count."""
+    threads = threads_for(workers)
+    torch.set_num_threads(threads)
+    return threads
+
+
+def threads_for(workers: int) -> int:
+    """The cores of this machine divided among workers processes, at least one each."""
+    return max(1, (os.cpu_count() or 1) // max(1, workers))

@@ -1,0 +1,73 @@
+"""Thin wrappers over scipy.stats: intervals for means, ratios and rates."""
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its confidence interval."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+    confidence: float
+
+    def text(self, digits: int = 3) -> str:
+        return f"{self.value:.{digits}g} [{self.low:.{digits}g}, {self.high:.{digits}g}]"
+
+    def as_dict(self) -> dict:
+        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def mean_interval(values, confidence: float) -> Estimate:
+    """Mean of values with a Student-t interval (scipy.stats.t)."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if values.size < 2 or values.std() == 0:
+        return Estimate(mean, mean, mean, values.size, confidence)
+    low, high = stats.t.interval(confidence, values.size - 1, loc=mean, scale=stats.sem(values))
+    return Estimate(mean, float(low), float(high), values.size, confidence)
+
+
+def geometric_mean_interval(ratios, confidence: float) -> Estimate:
+    """Geometric mean of positive ratios, with the t interval of their logs mapped back."""
+    logs = mean_interval(np.log(np.asarray(ratios, dtype=float)), confidence)
+    return Estimate(float(np.exp(logs.value)), float(np.exp(logs.low)), float(np.exp(logs.high)), logs.n, confidence)
+
+
+def ratio_of_means_interval(numerator, denominator, confidence: float, seed: int) -> Estimate:
+    """mean(numerator) / mean(denominator) over paired samples, with a BCa bootstrap interval."""
+    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
+    value = float(numerator.mean() / denominator.mean())
+    result = stats.bootstrap(
+        (numerator, denominator),
+        lambda a, b, axis: a.mean(axis=axis) / b.mean(axis=axis),
+        paired=True, vectorized=True, confidence_level=confidence, n_resamples=2000,
+        method="BCa", rng=np.random.default_rng(seed),
+    )
+    ci = result.confidence_interval
+    return Estimate(value, float(ci.low), float(ci.high), numerator.size, confidence)
+
+
+def rate_interval(successes: int, trials: int, confidence: float) -> Estimate:
+    """A rate with its exact Clopper–Pearson interval (scipy.stats.binomtest)."""
+    ci = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence, method="exact")
+    return Estimate(successes / trials, float(ci.low), float(ci.high), int(trials), confidence)
+
+
+def rate_exceeds(successes: int, trials: int, threshold: float) -> float:
+    """One-sided exact binomial p-value for 'the rate exceeds threshold'."""
+    return float(stats.binomtest(int(successes), int(trials), threshold, alternative="greater").pvalue)
+
+
+def rate_verdict(successes: int, trials: int, threshold: float, confidence: float) -> str:
+    """'supported' if the one-sided lower bound exceeds threshold, 'refuted' if the upper is below, else 'inconclusive'."""
+    one_sided = rate_interval(successes, trials, 2 * confidence - 1)  # each side then holds 1 - confidence
+    if one_sided.low > threshold:
+        return "supported"
+    if one_sided.high < threshold:
+        return "refuted"
+    return "inconclusive"

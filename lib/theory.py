@@ -1,0 +1,27 @@
+"""Closed-form predictions the claims are checked against."""
+import math
+
+
+def linear_gain(fan_in: int, weight_var: float) -> float:
+    """Var[z_out] / E[a_in²] of a linear layer with zero-mean iid weights: fan_in · Var[W]."""
+    return fan_in * weight_var
+
+
+def relu_gain(fan_in: int, weight_var: float, slope: float = 0.0) -> float:
+    """E[a_out²] / E[a_in²] through a (leaky) ReLU layer, zero biases: fan_in·Var[W]·(1 + slope²)/2 (He et al. 2015 eq. 7)."""
+    return fan_in * weight_var * (1.0 + slope**2) / 2.0
+
+
+def tanh_small_signal_gain(fan_in: int, weight_var: float) -> float:
+    """Variance gain of a tanh layer near 0, where tanh'(0) = 1: fan_in · Var[W] (Glorot & Bengio 2010 eq. 5)."""
+    return fan_in * weight_var
+
+
+def sigmoid_small_signal_spread_gain(fan_in: int, weight_var: float) -> float:
+    """Gain of the across-sample variance of a sigmoid layer near 0, where σ'(0) = 1/4: fan_in·Var[W]/16."""
+    return fan_in * weight_var / 16.0
+
+
+def ln_classes(classes: int) -> float:
+    """The cross-entropy of a uniform guess over classes: ln(classes)."""
+    return math.log(classes)
