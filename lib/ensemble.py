@@ -5,7 +5,7 @@ import torch
 
 from lib.activations import Activation
 from lib.initializers import Initializer
-from lib.naming import require_positive
+from lib.naming import require_count
 
 
 @dataclass
@@ -65,8 +65,8 @@ def build_mlp(
     if len(activations) != len(widths) - 1:
         raise ValueError(f"need one activation per layer: {len(widths) - 1}, got {len(activations)}")
     for width in widths:
-        require_positive("width", width)
-    require_positive("network count", len(seeds))
+        require_count("width", width)
+    require_count("network count", len(seeds))
     layers = list(zip(widths[:-1], widths[1:]))
     per_network = [_draw_network(layers, weight_init, bias_init, seed) for seed in seeds]
     weights = [torch.stack([net[l][0] for net in per_network]).to(device) for l in range(len(layers))]

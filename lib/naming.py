@@ -13,3 +13,9 @@ def require_positive(name: str, value) -> None:
     """Raise ValueError unless value is a positive number."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
+
+
+def require_count(name: str, value, minimum: int = 1) -> None:
+    """Raise ValueError unless value is an integer of at least minimum."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")

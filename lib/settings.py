@@ -3,6 +3,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import numba
 import torch
 
 
@@ -44,6 +45,7 @@ def set_thread_count(workers: int = 1) -> int:
     """Share this machine's cores among the processes running tests; returns torch's thread count."""
     threads = threads_for(workers)
     torch.set_num_threads(threads)
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     return threads
 
 

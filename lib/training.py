@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 import torch
 
 from lib.ensemble import StackedMLP
-from lib.naming import lookup, require_positive
+from lib.naming import lookup, require_count
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -42,22 +42,23 @@ def train(
     batch_size: int,
     seed: int,
     on_epoch: Callable[[int, StackedMLP], None] | None = None,
+    orders: Iterator[torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Train all networks of net in place; returns each epoch's mean batch loss per network, [epochs, K].
 
     x, y: one data set shared by all networks ([N, d]) or one per network ([K, N, d]). Each network
     sees its own shuffle every epoch (batch_orders(K, N, epochs, seed)); a last partial batch is kept.
-    on_epoch(epoch, net) runs after each epoch, and once before training with epoch 0.
+    on_epoch(epoch, net) runs after each epoch, and once before training with epoch 0. orders, if
+    given, replaces batch_orders: one [K, N] permutation tensor per epoch.
     """
-    require_positive("batch size", batch_size)
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    require_count("batch size", batch_size)
+    require_count("epochs", epochs, minimum=0)
     size = x.shape[-2]
     net.requires_grad_(True)
     history = torch.zeros(epochs, net.count)
     if on_epoch:
         on_epoch(0, net)
-    for epoch, order in enumerate(batch_orders(net.count, size, epochs, seed)):
+    for epoch, order in enumerate(orders or batch_orders(net.count, size, epochs, seed)):
         order = order.to(x.device)
         for start in range(0, size, batch_size):
             rows = order[:, start:start + batch_size]

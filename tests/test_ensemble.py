@@ -39,7 +39,7 @@ def test_forward_matches_each_network_computed_alone():
 
 
 def test_bad_shapes_get_one_line():
-    with pytest.raises(ValueError, match="width must be a positive number, got 0"):
+    with pytest.raises(ValueError, match="width must be an integer >= 1, got 0"):
         build_mlp([3, 0, 1], [torch.tanh] * 2, get_initializer("zeros"), get_initializer("zeros"), [1])
-    with pytest.raises(ValueError, match="network count must be a positive number, got 0"):
+    with pytest.raises(ValueError, match="network count must be an integer >= 1, got 0"):
         build_mlp([3, 2, 1], [torch.tanh] * 2, get_initializer("zeros"), get_initializer("zeros"), [])

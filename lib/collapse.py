@@ -1,0 +1,48 @@
+"""Deciding that a trained 1-D network collapsed: one rule on a dense grid, for every activation.
+
+A network is *collapsed at tolerance τ* when its output varies over the grid by at most τ times the
+target's range over the same grid: an exactly constant ReLU net meets every τ; a leaky net, never
+exactly constant, meets the τ its leak allows. The structural view: a hidden layer is *dead* when
+none of its units has a positive pre-activation at any grid point.
+"""
+import numpy as np
+import torch
+
+from lib.ensemble import StackedMLP
+
+TOLERANCES = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
+HEADLINE_TOLERANCE = 1e-3  # "effectively constant": varies by under 0.1% of the target's range
+
+
+def output_range(net: StackedMLP, grid: np.ndarray) -> np.ndarray:
+    """Per network, max − min of its output over the grid, [K]."""
+    with torch.no_grad():
+        out = net.forward(_column(grid, net))
+    return (out.amax(dim=(1, 2)) - out.amin(dim=(1, 2))).numpy()
+
+
+def collapsed(net: StackedMLP, grid: np.ndarray, target_range: float, tolerance: float = HEADLINE_TOLERANCE) -> np.ndarray:
+    """Per network, whether it is constant on the grid to within tolerance × target_range, [K] bool."""
+    return output_range(net, grid) <= tolerance * target_range
+
+
+def collapsed_fractions(net: StackedMLP, grid: np.ndarray, target_range: float) -> dict[float, int]:
+    """How many networks are collapsed at each of TOLERANCES."""
+    spread = output_range(net, grid)
+    return {tol: int((spread <= tol * target_range).sum()) for tol in TOLERANCES}
+
+
+def dead_layers(net: StackedMLP, grid: np.ndarray) -> np.ndarray:
+    """Per network and hidden layer, whether no unit is active (z > 0) anywhere on the grid, [K, hidden]."""
+    with torch.no_grad():
+        pre, _ = net.forward_with_taps(_column(grid, net))
+    return torch.stack([(z <= 0).all(dim=2).all(dim=1) for z in pre[:-1]], dim=1).numpy()
+
+
+def first_dead_layer(dead: np.ndarray) -> np.ndarray:
+    """Per network, the 1-based index of its first dead hidden layer, 0 where none is dead."""
+    return np.where(dead.any(axis=1), dead.argmax(axis=1) + 1, 0)
+
+
+def _column(grid: np.ndarray, net: StackedMLP) -> torch.Tensor:
+    return torch.as_tensor(grid, dtype=net.weights[0].dtype).reshape(-1, 1)

@@ -1,0 +1,157 @@
+"""The CPU fast path: K small piecewise-linear MLPs trained on MSE at once, compiled by numba.
+
+Every network runs its whole training in one compiled loop (networks split over the cores), so the
+thousands of tiny matrix products that PyTorch dispatches one by one cost nothing to launch. It
+computes exactly what `torch.nn.Sequential` + `torch.optim.Adam`/`SGD` compute (tests/test_training.py
+proves it), in float64.
+
+Parameters of network k lie flat in params[k]: per layer, the weights [fan_in, fan_out] row-major,
+then the biases [fan_out].
+"""
+import numba
+import numpy as np
+
+ADAM, SGD = 0, 1
+
+
+@numba.njit(cache=True)
+def _splitmix64(state):
+    state = (state + np.uint64(0x9E3779B97F4A7C15)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = state
+    z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & np.uint64(0xFFFFFFFFFFFFFFFF)
+    return state, z ^ (z >> np.uint64(31))
+
+
+@numba.njit(cache=True)
+def shuffle_into(order, seed, epoch):
+    """Fill order with the permutation of range(len(order)) that network seed uses in epoch (Fisher–Yates, splitmix64)."""
+    n = order.shape[0]
+    for i in range(n):
+        order[i] = i
+    state = np.uint64(seed) ^ (np.uint64(epoch + 1) * np.uint64(0xD1B54A32D192ED03))
+    for i in range(n - 1, 0, -1):
+        state, r = _splitmix64(state)
+        j = np.int64(r % np.uint64(i + 1))
+        order[i], order[j] = order[j], order[i]
+
+
+def permutation(seed: int, epoch: int, size: int) -> np.ndarray:
+    """The batch order of one network in one epoch, as the kernel uses it."""
+    order = np.empty(size, dtype=np.int64)
+    shuffle_into(order, np.uint64(seed), epoch)
+    return order
+
+
+@numba.njit(cache=True)
+def _layer_offsets(widths):
+    layers = widths.shape[0] - 1
+    offsets = np.zeros(layers + 1, dtype=np.int64)
+    for l in range(layers):
+        offsets[l + 1] = offsets[l] + widths[l] * widths[l + 1] + widths[l + 1]
+    return offsets
+
+
+@numba.njit(cache=True, fastmath=True)
+def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1, beta2, eps, momentum,
+               snapshot_at, snapshots, k, losses):
+    layers = widths.shape[0] - 1
+    width = widths.max()
+    offsets = _layer_offsets(widths)
+    size = p.shape[0]
+    samples = x.shape[0]
+    acts = np.zeros((layers + 1, width, batch))
+    deltas = np.zeros((2, width, batch))
+    grad = np.zeros(size)
+    m = np.zeros(size)
+    v = np.zeros(size)
+    order = np.empty(samples, dtype=np.int64)
+    step = 0
+    slot = 0
+    if snapshot_at[0]:
+        snapshots[slot, k, :] = p
+        slot += 1
+    for epoch in range(epochs):
+        shuffle_into(order, seed, epoch)
+        epoch_loss = 0.0
+        for start in range(0, samples, batch):
+            count = min(batch, samples - start)
+            for n in range(count):
+                acts[0, 0, n] = x[order[start + n]]
+            # forward: acts[l + 1] = φ(acts[l] @ W + b); the last layer stays linear
+            for l in range(layers):
+                fan_in, fan_out, base = widths[l], widths[l + 1], offsets[l]
+                bias = base + fan_in * fan_out
+                for j in range(fan_out):
+                    for n in range(count):
+                        acts[l + 1, j, n] = p[bias + j]
+                    for i in range(fan_in):
+                        w = p[base + i * fan_out + j]
+                        for n in range(count):
+                            acts[l + 1, j, n] += acts[l, i, n] * w
+                    if l < layers - 1:
+                        for n in range(count):
+                            z = acts[l + 1, j, n]
+                            acts[l + 1, j, n] = z if z > 0.0 else slope * z
+            # loss: the mean squared error over the batch; delta = dloss/d(output)
+            cur = 0
+            for n in range(count):
+                error = acts[layers, 0, n] - y[order[start + n]]
+                epoch_loss += error * error / samples
+                deltas[cur, 0, n] = 2.0 * error / count
+            # backward
+            for l in range(layers - 1, -1, -1):
+                fan_in, fan_out, base = widths[l], widths[l + 1], offsets[l]
+                bias = base + fan_in * fan_out
+                for j in range(fan_out):
+                    total = 0.0
+                    for n in range(count):
+                        total += deltas[cur, j, n]
+                    grad[bias + j] = total
+                    for i in range(fan_in):
+                        total = 0.0
+                        for n in range(count):
+                            total += acts[l, i, n] * deltas[cur, j, n]
+                        grad[base + i * fan_out + j] = total
+                if l > 0:
+                    nxt = 1 - cur
+                    for i in range(fan_in):
+                        for n in range(count):
+                            deltas[nxt, i, n] = 0.0
+                        for j in range(fan_out):
+                            w = p[base + i * fan_out + j]
+                            for n in range(count):
+                                deltas[nxt, i, n] += w * deltas[cur, j, n]
+                        for n in range(count):  # φ'(z) = 1 for z > 0, slope otherwise (as torch)
+                            deltas[nxt, i, n] *= 1.0 if acts[l, i, n] > 0.0 else slope
+                    cur = nxt
+            # update, as torch.optim.Adam / SGD compute it
+            step += 1
+            if optimizer == 0:
+                correction1 = 1.0 - beta1 ** step
+                correction2 = np.sqrt(1.0 - beta2 ** step)
+                for q in range(size):
+                    m[q] = beta1 * m[q] + (1.0 - beta1) * grad[q]
+                    v[q] = beta2 * v[q] + (1.0 - beta2) * grad[q] * grad[q]
+                    p[q] -= (lr / correction1) * m[q] / (np.sqrt(v[q]) / correction2 + eps)
+            else:
+                for q in range(size):
+                    if momentum != 0.0:
+                        m[q] = grad[q] if step == 1 else momentum * m[q] + grad[q]
+                        p[q] -= lr * m[q]
+                    else:
+                        p[q] -= lr * grad[q]
+        losses[epoch, k] = epoch_loss
+        if snapshot_at[epoch + 1]:
+            snapshots[slot, k, :] = p
+            slot += 1
+
+
+@numba.njit(cache=True, parallel=True)
+def train_all(params, widths, slope, x, y, seeds, epochs, batch, optimizer, lr, beta1, beta2, eps, momentum,
+              snapshot_at, snapshots, losses):
+    """Train every network k (row of params, x, y) in place; snapshots[s, k] holds the parameters at the
+    s-th epoch flagged in snapshot_at (index 0 = initialization); losses[e, k] the mean batch loss of epoch e."""
+    for k in numba.prange(params.shape[0]):
+        _train_one(params[k], widths, slope, x[k], y[k], seeds[k], epochs, batch, optimizer, lr, beta1, beta2,
+                   eps, momentum, snapshot_at, snapshots, k, losses)

@@ -1,0 +1,65 @@
+"""The batched trainers reproduce separate single-network trainings (DESIGN.md, Speed)."""
+import numpy as np
+import pytest
+import torch
+
+from lib.activations import get_activation, identity
+from lib.ensemble import build_mlp
+from lib.fast_training import train_regression
+from lib.initializers import get_initializer
+from lib.kernel import permutation
+from lib.reference import sequential_from, train_one
+
+WIDTHS = [1, 3, 3, 1]
+POINTS, BATCH, EPOCHS = 150, 64, 3  # 150 = 2 full batches and a partial one of 22
+
+
+@pytest.mark.parametrize("engine", ["kernel", "torch"])
+@pytest.mark.parametrize("slope, optimizer, lr, momentum", [
+    (0.0, "adam", 1e-2, 0.0), (0.01, "adam", 1e-2, 0.0), (0.0, "sgd", 1e-2, 0.9), (0.2, "sgd", 1e-2, 0.0)])
+def test_batched_training_equals_separate_trainings(engine, slope, optimizer, lr, momentum):
+    hidden = get_activation("leaky_relu", slope) if slope else get_activation("relu")
+    net = build_mlp(WIDTHS, [hidden, hidden, identity], get_initializer("he_normal"),
+                    get_initializer("torch_default"), seeds=[3, 4, 5, 6])
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2.6, 2.6, (net.count, POINTS))
+    y = np.abs(x)
+    seeds = [11, 12, 13, 14]
+    run = train_regression(net, slope, x, y, seeds, EPOCHS, BATCH, optimizer, lr, momentum, engine=engine)
+    for k in range(net.count):
+        model = sequential_from([w[k].double() for w in net.weights], [b[k].double() for b in net.biases], slope)
+        expected = train_one(model, x[k], y[k], seeds[k], EPOCHS, BATCH, optimizer, lr, momentum)
+        for l, (w, b) in enumerate(expected):
+            assert torch.allclose(run.final.weights[l][k], w, atol=1e-9), (k, l)
+            assert torch.allclose(run.final.biases[l][k].flatten(), b, atol=1e-9), (k, l)
+
+
+def test_training_moved_the_weights_and_snapshots_keep_the_start():
+    net = build_mlp(WIDTHS, [torch.relu, torch.relu, identity], get_initializer("he_normal"),
+                    get_initializer("zeros"), seeds=[1, 2])
+    x = np.random.default_rng(1).uniform(-2, 2, (2, POINTS))
+    run = train_regression(net, 0.0, x, np.abs(x), [1, 2], EPOCHS, BATCH, snapshot_epochs=[0, 1])
+    assert sorted(run.snapshots) == [0, 1]
+    assert torch.equal(run.snapshots[0].weights[0], net.weights[0].double())
+    assert not torch.equal(run.final.weights[0], net.weights[0].double())
+    assert run.losses.shape == (EPOCHS, 2)
+
+
+def test_the_kernel_shuffles_reproducibly_and_fully():
+    a, b = permutation(7, 0, 100), permutation(7, 0, 100)
+    assert np.array_equal(a, b) and sorted(a) == list(range(100))
+    assert not np.array_equal(a, permutation(7, 1, 100)) and not np.array_equal(a, permutation(8, 0, 100))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"epochs": -1}, "epochs must be an integer >= 0, got -1"),
+    ({"batch_size": 0}, "batch size must be an integer >= 1, got 0"),
+    ({"optimizer": "rmsprop"}, "unknown optimizer 'rmsprop'; known: adam, sgd"),
+])
+def test_bad_training_settings_get_one_line(kwargs, message):
+    net = build_mlp(WIDTHS, [torch.relu, torch.relu, identity], get_initializer("he_normal"),
+                    get_initializer("zeros"), seeds=[1])
+    x = np.zeros((1, POINTS))
+    settings = {"epochs": 1, "batch_size": 8} | kwargs
+    with pytest.raises(ValueError, match=message):
+        train_regression(net, 0.0, x, x, [1], settings.pop("epochs"), settings.pop("batch_size"), **settings)
