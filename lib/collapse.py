@@ -46,3 +46,14 @@ def first_dead_layer(dead: np.ndarray) -> np.ndarray:
 
 def _column(grid: np.ndarray, net: StackedMLP) -> torch.Tensor:
     return torch.as_tensor(grid, dtype=net.weights[0].dtype).reshape(-1, 1)
+
+
+def dead_on_positive_ray(width: int, hidden_layers: int, count: int, weight_init, generator: torch.Generator) -> np.ndarray:
+    """Simulate count zero-bias ReLU nets at initialization: is some hidden layer dead at x = 1 (so for all x > 0)?"""
+    a, fan_in = torch.ones(count, 1, 1), 1
+    dead = torch.zeros(count, dtype=torch.bool)
+    for _ in range(hidden_layers):
+        z = torch.bmm(a, weight_init((count, fan_in, width), fan_in, width, generator))
+        dead |= (z <= 0).all(dim=2).squeeze(1)
+        a, fan_in = torch.relu(z), width
+    return dead.numpy()

@@ -70,3 +70,72 @@ def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, 
     ax.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def rate_bars(groups: dict[str, dict[str, tuple[float, float, float]]], ylabel: str, title: str, reference: float | None = None):
+    """Grouped bars of rates with interval whiskers: groups[group][series] = (value, low, high)."""
+    figure, ax = plt.subplots(figsize=(6.5, 4))
+    series = list(next(iter(groups.values())))
+    width = 0.8 / len(series)
+    for s, name in enumerate(series):
+        values = np.array([groups[g][name] for g in groups])
+        x = np.arange(len(groups)) + (s - (len(series) - 1) / 2) * width
+        ax.bar(x, values[:, 0], width, label=name, color=f"C{s}")
+        ax.errorbar(x, values[:, 0], yerr=[values[:, 0] - values[:, 1], values[:, 2] - values[:, 0]], fmt="none", color="k", capsize=3)
+    if reference is not None:
+        ax.axhline(reference, color="grey", linestyle="--", linewidth=1)
+    ax.set_xticks(range(len(groups)), list(groups))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def fits(x: np.ndarray, target: np.ndarray, outputs: dict[str, np.ndarray], title: str):
+    """A target over the domain and some networks' outputs on the same grid."""
+    figure, ax = plt.subplots(figsize=(6.5, 4))
+    ax.plot(x, target, color="k", linewidth=2, label="target")
+    for label, y in outputs.items():
+        ax.plot(x, y, label=label)
+    ax.set_xlabel("x")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def rate_lines(x, lines: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, log_x: bool = False,
+               theory: dict[str, np.ndarray] | None = None):
+    """Rates against x, each line [len(x), 3] = (value, low, high) as points with a band; optional theory lines."""
+    figure, ax = plt.subplots(figsize=(6.5, 4))
+    for index, (label, values) in enumerate(lines.items()):
+        values = np.asarray(values)
+        ax.plot(x, values[:, 0], marker="o", color=f"C{index}", label=label, linestyle="-" if theory is None else "none")
+        ax.fill_between(x, values[:, 1], values[:, 2], color=f"C{index}", alpha=0.2)
+        if theory is not None:
+            ax.plot(x, theory[label], color=f"C{index}", linewidth=1)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def heatmap(values: np.ndarray, rows: list, columns: list, row_label: str, column_label: str, title: str):
+    """A table of values in [0, 1] as colours, each cell annotated."""
+    figure, ax = plt.subplots(figsize=(1.3 * len(columns) + 2, 0.7 * len(rows) + 1.5))
+    image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for (r, c), v in np.ndenumerate(values):
+        ax.text(c, r, f"{v:.3f}", ha="center", va="center", color="w" if v < 0.6 else "k", fontsize=9)
+    ax.set_xticks(range(len(columns)), columns)
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xlabel(column_label)
+    ax.set_ylabel(row_label)
+    ax.set_title(title)
+    figure.colorbar(image, ax=ax)
+    figure.tight_layout()
+    return figure

@@ -71,3 +71,21 @@ def rate_verdict(successes: int, trials: int, threshold: float, confidence: floa
     if one_sided.high < threshold:
         return "refuted"
     return "inconclusive"
+
+
+def rate_difference(successes_a: int, trials_a: int, successes_b: int, trials_b: int, confidence: float) -> tuple[Estimate, float]:
+    """rate_a − rate_b with Newcombe's hybrid Wilson interval, and the one-sided exact Fisher p-value
+    for 'rate_a > rate_b' (scipy.stats.fisher_exact)."""
+    a = stats.binomtest(int(successes_a), int(trials_a)).proportion_ci(confidence, method="wilson")
+    b = stats.binomtest(int(successes_b), int(trials_b)).proportion_ci(confidence, method="wilson")
+    pa, pb = successes_a / trials_a, successes_b / trials_b
+    low = pa - pb - np.sqrt((pa - a.low) ** 2 + (b.high - pb) ** 2)
+    high = pa - pb + np.sqrt((a.high - pa) ** 2 + (pb - b.low) ** 2)
+    table = [[successes_a, trials_a - successes_a], [successes_b, trials_b - successes_b]]
+    p_value = float(stats.fisher_exact(table, alternative="greater").pvalue)
+    return Estimate(pa - pb, float(low), float(high), int(trials_a + trials_b), confidence), p_value
+
+
+def matches_rate(successes: int, trials: int, expected: float) -> float:
+    """Two-sided exact binomial p-value for 'the rate equals expected'."""
+    return float(stats.binomtest(int(successes), int(trials), expected).pvalue)

@@ -25,3 +25,9 @@ def sigmoid_small_signal_spread_gain(fan_in: int, weight_var: float) -> float:
 def ln_classes(classes: int) -> float:
     """The cross-entropy of a uniform guess over classes: ln(classes)."""
     return math.log(classes)
+
+
+def born_dead_probability(width: int, hidden_layers: int) -> float:
+    """P(a zero-bias ReLU net is constant on x > 0) = 1 − (1 − 2^−N)^H (Lu et al. 2020): each of the H
+    hidden layers of width N dies on the ray with probability 2^−N, independently."""
+    return 1.0 - (1.0 - 2.0**-width) ** hidden_layers

@@ -1,0 +1,454 @@
+"""Family B: dying ReLU (Lab3 problems 2 and 3; Lu et al. 2020, "Dying ReLU and Initialization").
+
+Protocol (CLAIMS.md B, LuProtocol's defaults): 10 weight layers (9 hidden of width 2, a linear
+output), 1-D input and output, 3,000 points a run from U(−√7, √7), minibatch 64, MSE, Adam
+lr 1e-3, 100 epochs, He-normal weights and zero biases, 1,000 runs per setting, each with its own
+init, data and shuffles. Run k uses the same seeds in every setting, so settings differ only in
+what the protocol changes. Collapse: the output's range over a 2,001-point grid of the domain is at
+most 1e-3 of the target's range there (lib/collapse.py), reported at several tolerances too.
+The 100 epochs: the ReLU collapse fraction is flat from about epoch 30 and the healthy runs' median
+loss from about epoch 100 (figure collapse_vs_epoch of lu-relu-collapse-over-90).
+"""
+from functools import cache
+
+import numpy as np
+import pytest
+import torch
+
+from lib import plots
+from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, collapsed, dead_layers, dead_on_positive_ray,
+                          first_dead_layer, output_range)
+from lib.findings import Claim
+from lib.initializers import get_initializer
+from lib.lu import LuProtocol, run_lu
+from lib.seeding import child, network_seeds
+from lib.stats import mean_interval, matches_rate, rate_difference, rate_interval, rate_verdict
+from lib.targets import FORMULAS, get_target, grid
+from lib.theory import born_dead_probability
+
+pytestmark = pytest.mark.claims
+
+TARGETS = ("f1", "f2", "f3")
+RELU = LuProtocol()
+LEAKY = RELU.but(activation="leaky_relu")
+CONFIDENCE = 0.95
+EPOCH_SNAPSHOTS = (0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
+GRID = grid()
+
+
+@pytest.fixture(scope="module")
+def lu(seeds, device):
+    """lu(protocol) -> LuRun, each protocol run once per module, from the same per-run seeds."""
+    sequence = seeds("dying-relu")
+
+    @cache
+    def run(protocol: LuProtocol):
+        return run_lu(protocol, child(sequence, protocol.target), EPOCH_SNAPSHOTS, device)
+
+    return run
+
+
+def collapse_count(run, tolerance: float = HEADLINE_TOLERANCE, net=None) -> int:
+    return int(collapsed(run.final if net is None else net, GRID, run.target_range, tolerance).sum())
+
+
+def collapse_estimate(run, tolerance: float = HEADLINE_TOLERANCE, net=None):
+    return rate_interval(collapse_count(run, tolerance, net), run.protocol.runs, CONFIDENCE)
+
+
+def at_tolerances(run) -> dict:
+    return {f"{t:g}": rate_interval(collapse_count(run, t), run.protocol.runs, CONFIDENCE) for t in TOLERANCES}
+
+
+def setup_for(protocol: LuProtocol, run_settings, **extra) -> dict:
+    return {**protocol.record(), "collapse_tolerance": HEADLINE_TOLERANCE, "grid_points": len(GRID),
+            "confidence": CONFIDENCE, "root_seed": run_settings["seed"], **extra}
+
+
+# --- lu-relu-collapse-over-90 -------------------------------------------------------------------
+
+OVER_90 = Claim(
+    "lu-relu-collapse-over-90",
+    "over 90% of the 1,000 ReLU runs collapse (per target function)",
+    "Lab3 2, Lu et al. 2020",
+    "per target, 'supported' when the one-sided lower 95% Clopper–Pearson bound of the collapse fraction "
+    "exceeds 0.90, 'refuted' when the upper bound is below it, else 'inconclusive'; the claim holds if it is "
+    "supported for f1, f2 and f3",
+)
+
+
+def over_90_verdict(counts: dict[str, int], runs: int) -> tuple[str, dict]:
+    verdicts = {t: rate_verdict(k, runs, 0.90, CONFIDENCE) for t, k in counts.items()}
+    overall = "refuted" if "refuted" in verdicts.values() else (
+        "supported" if set(verdicts.values()) == {"supported"} else "inconclusive")
+    return overall, verdicts
+
+
+def test_lu_relu_collapse_over_90(lu, finding, artifacts, run_settings):
+    runs = {t: lu(RELU.but(target=t)) for t in TARGETS}
+    overall, verdicts = over_90_verdict({t: collapse_count(r) for t, r in runs.items()}, RELU.runs)
+    measured = {t: {"collapse": collapse_estimate(r), "verdict": verdicts[t], "at_tolerances": at_tolerances(r)}
+                for t, r in runs.items()}
+    save_collapse_figures(lu, artifacts, runs)
+    summary = "; ".join(f"{t}: {m['collapse'].text()} ({m['verdict']})" for t, m in measured.items())
+    finding.conclude(OVER_90.finding(
+        overall, f"collapsed, n = {RELU.runs} each: {summary}", measured,
+        {"statistic": "collapse fraction", "test": "one-sided exact binomial vs 0.90",
+         "interval": "Clopper–Pearson 95%"}, setup_for(RELU, run_settings, targets=list(TARGETS))))
+
+
+def save_collapse_figures(lu, artifacts, runs):
+    leaky = {t: lu(LEAKY.but(target=t)) for t in TARGETS}
+    bars = {t: {"ReLU": collapse_estimate(runs[t]), "Leaky ReLU (0.01)": collapse_estimate(leaky[t])} for t in TARGETS}
+    artifacts.save(OVER_90.id, "collapse_fraction", plots.rate_bars(
+        {t: {k: (e.value, e.low, e.high) for k, e in v.items()} for t, v in bars.items()},
+        "collapsed fraction (95% CI)", "Collapse after training, 1,000 runs each", reference=0.9))
+    epochs = list(EPOCH_SNAPSHOTS)
+    lines = {}
+    for label, group in (("ReLU", runs), ("Leaky", leaky)):
+        for t, run in group.items():
+            estimates = [collapse_estimate(run, net=run.training.snapshots[e]) for e in epochs]
+            lines[f"{label} {t}"] = [(e.value, e.low, e.high) for e in estimates]
+    artifacts.save(OVER_90.id, "collapse_vs_epoch", plots.rate_lines(
+        epochs, lines, "epoch", "collapsed fraction", "Collapse fraction during training"))
+    healthy_loss = {}
+    for t, run in runs.items():
+        healthy = ~collapsed(run.final, GRID, run.target_range)
+        healthy_loss[f"{t} healthy runs"] = np.percentile(run.training.losses[:, healthy], [50], axis=1).T
+    artifacts.save(OVER_90.id, "healthy_loss_vs_epoch", plots.curves(
+        healthy_loss, "epoch", "median training MSE of the runs that did not collapse", "Healthy runs level off"))
+    run = runs["f1"]
+    spread = output_range(run.final, GRID)
+    dead, alive = int(np.argmax(spread <= HEADLINE_TOLERANCE * run.target_range)), int(np.argmax(spread))
+    with torch.no_grad():
+        out = run.final.forward(torch.as_tensor(GRID).reshape(-1, 1))[:, :, 0].numpy()
+    artifacts.save(OVER_90.id, "example_fits_f1", plots.fits(
+        GRID, get_target("f1")(GRID), {f"collapsed run {dead}": out[dead], f"healthy run {alive}": out[alive]},
+        f"f1 = {FORMULAS['f1']}: a collapsed and a healthy ReLU run"))
+
+
+def test_control_leaky_nets_do_not_pass_as_over_90(lu):
+    """Negative control: the same rule on Leaky ReLU runs (slope 0.01 instead of 0) must not say 'over 90%'."""
+    counts = {t: collapse_count(lu(LEAKY.but(target=t))) for t in TARGETS}
+    assert over_90_verdict(counts, LEAKY.runs)[0] != "supported"
+
+
+# --- leaky-relu-reduces-collapse ----------------------------------------------------------------
+
+REDUCES = Claim(
+    "leaky-relu-reduces-collapse",
+    "with Leaky ReLU (slope 0.01, the sheet's φ), everything else equal, the collapse fraction is lower; by how "
+    "much, and is collapse gone?",
+    "Lab3 3",
+    "per target, a one-sided exact Fisher test of 'ReLU collapses more often than Leaky ReLU' at alpha 0.05; the "
+    "claim holds if it is significant for f1, f2 and f3. 'Gone' means no Leaky run collapsed.",
+)
+
+
+def reduces_verdict(relu_counts: dict, leaky_counts: dict, runs: int) -> tuple[bool, dict]:
+    tests = {t: rate_difference(relu_counts[t], runs, leaky_counts[t], runs, CONFIDENCE) for t in relu_counts}
+    return all(p < 0.05 for _, p in tests.values()), tests
+
+
+def test_leaky_relu_reduces_collapse(lu, finding, artifacts, run_settings):
+    relu = {t: lu(RELU.but(target=t)) for t in TARGETS}
+    leaky = {t: lu(LEAKY.but(target=t)) for t in TARGETS}
+    ok, tests = reduces_verdict({t: collapse_count(r) for t, r in relu.items()},
+                                {t: collapse_count(r) for t, r in leaky.items()}, RELU.runs)
+    measured = {t: {"relu": collapse_estimate(relu[t]), "leaky": collapse_estimate(leaky[t]),
+                    "reduction": tests[t][0], "fisher_p": tests[t][1], "leaky_at_tolerances": at_tolerances(leaky[t])}
+                for t in TARGETS}
+    gone = all(collapse_count(r) == 0 for r in leaky.values())
+    lines = {}
+    for name, group in (("ReLU", relu), ("Leaky", leaky)):
+        for t in TARGETS:
+            lines[f"{name} {t}"] = [(e.value, e.low, e.high) for e in at_tolerances(group[t]).values()]
+    artifacts.save(REDUCES.id, "collapse_vs_tolerance", plots.rate_lines(
+        list(TOLERANCES), lines, "tolerance (fraction of the target's range)", "collapsed fraction",
+        "Collapse fraction against the tolerance", log_x=True))
+    by_how_much = "; ".join(f"{t}: {m['relu'].text()} → {m['leaky'].text()}, reduction {m['reduction'].text()}"
+                            for t, m in measured.items())
+    answer = "collapse is gone" if gone else "collapse is not gone: Leaky ReLU runs still collapse"
+    finding.conclude(REDUCES.finding(
+        "supported" if ok else "refuted", f"{by_how_much}; {answer} (it keeps falling with more epochs: "
+        "see collapse_vs_epoch of lu-relu-collapse-over-90)", measured | {"collapse_gone": gone},
+        {"statistic": "difference of collapse fractions", "test": "one-sided Fisher exact",
+         "interval": "Newcombe hybrid Wilson 95%"}, setup_for(LEAKY, run_settings, compared_with="relu")))
+
+
+def test_control_everything_collapsed_detector_shows_no_reduction(lu):
+    """Negative control: a detector that calls every run collapsed must not find a reduction."""
+    everything = {t: RELU.runs for t in TARGETS}
+    assert not reduces_verdict(everything, everything, RELU.runs)[0]
+
+
+def test_control_slope_zero_shows_no_reduction(lu):
+    """Negative control: a 'Leaky' ReLU with slope 0 is ReLU, run for run: no reduction."""
+    relu = {t: collapse_count(lu(RELU.but(target=t))) for t in TARGETS}
+    zero = {t: collapse_count(lu(LEAKY.but(target=t, slope=0.0))) for t in TARGETS}
+    assert zero == relu
+    assert not reduces_verdict(relu, zero, RELU.runs)[0]
+
+
+# --- relu-born-dead-theory ----------------------------------------------------------------------
+
+BORN_DEAD = Claim(
+    "relu-born-dead-theory",
+    "at initialization with zero biases, a positive input ray dies in a hidden layer of width N with probability "
+    "2^−N, independently per layer, so P(net constant on x > 0) = 1 − (1 − 2^−N)^H; simulation must match it",
+    "Lu et al. 2020 (born dead)",
+    "for every width N in {2, 3, 5, 10} and hidden depth H in {1, 2, 5, 9, 20, 50}, 20,000 He-normal nets: the "
+    "two-sided exact binomial test of the simulated rate against the formula does not reject at the "
+    "Bonferroni-corrected level 0.01 / 24",
+)
+WIDTHS, DEPTHS, BORN_RUNS = (2, 3, 5, 10), (1, 2, 5, 9, 20, 50), 20_000
+
+
+@pytest.fixture(scope="module")
+def born_dead_counts(seeds):
+    sequence = seeds(BORN_DEAD.id)
+    counts = {}
+    for n in WIDTHS:
+        for h in DEPTHS:
+            generator = torch.Generator().manual_seed(network_seeds(child(sequence, f"N={n},H={h}"), 1)[0])
+            counts[n, h] = int(dead_on_positive_ray(n, h, BORN_RUNS, get_initializer("he_normal"), generator).sum())
+    return counts
+
+
+def matches_theory(counts: dict, theory) -> tuple[bool, dict]:
+    p_values = {cell: matches_rate(k, BORN_RUNS, theory(*cell)) for cell, k in counts.items()}
+    return all(p > 0.01 / len(counts) for p in p_values.values()), p_values
+
+
+def test_relu_born_dead_theory(born_dead_counts, finding, artifacts, run_settings):
+    ok, p_values = matches_theory(born_dead_counts, born_dead_probability)
+    measured = {f"N={n},H={h}": {"simulated": rate_interval(k, BORN_RUNS, 0.99), "theory": born_dead_probability(n, h),
+                                 "p_value": p_values[n, h]} for (n, h), k in born_dead_counts.items()}
+    lines = {f"N={n}": [(e.value, e.low, e.high) for e in (measured[f"N={n},H={h}"]["simulated"] for h in DEPTHS)]
+             for n in WIDTHS}
+    theory = {f"N={n}": np.array([born_dead_probability(n, h) for h in DEPTHS]) for n in WIDTHS}
+    artifacts.save(BORN_DEAD.id, "born_dead_vs_depth", plots.rate_lines(
+        list(DEPTHS), lines, "hidden layers H", "P(constant on x > 0) at init", "Born dead: simulation (points, 99% CI) and "
+        "1 − (1 − 2^−N)^H (lines)", log_x=True, theory=theory))
+    worst = min(p_values, key=p_values.get)
+    finding.conclude(BORN_DEAD.finding(
+        "supported" if ok else "refuted",
+        f"all {len(p_values)} cells match (smallest p = {p_values[worst]:.3g} at N={worst[0]}, H={worst[1]}); "
+        f"N=2, H=9: {measured['N=2,H=9']['simulated'].text()} vs theory {born_dead_probability(2, 9):.4f}",
+        measured, {"test": "two-sided exact binomial per cell", "alpha": 0.01, "correction": "Bonferroni"},
+        {"runs_per_cell": BORN_RUNS, "weights": "he_normal", "biases": "zeros", "input": "x = 1 (any x > 0)",
+         "root_seed": run_settings["seed"]}))
+
+
+def test_control_wrong_theory_is_rejected(born_dead_counts):
+    """Negative control: a wrong per-layer death rate, 2^−(N−1), must be rejected by the same test."""
+    wrong = lambda n, h: 1.0 - (1.0 - 2.0 ** -(n - 1)) ** h
+    assert not matches_theory(born_dead_counts, wrong)[0]
+
+
+# --- collapse-is-decided-at-birth ---------------------------------------------------------------
+
+AT_BIRTH = Claim(
+    "collapse-is-decided-at-birth",
+    "what share of the collapsed runs were already dead at initialization, and what share died in training",
+    "Lu et al. 2020",
+    "Lu et al.'s reading, that collapse is mostly decided at birth: per target, among the ReLU runs collapsed after "
+    "training, the share already collapsed at initialization (the same rule on the initial net) has its one-sided "
+    "lower 95% bound above 1/2",
+)
+
+
+def at_birth_verdict(born: np.ndarray, final: np.ndarray) -> tuple[bool, object]:
+    share = rate_interval(int((born & final).sum()), max(int(final.sum()), 1), 2 * CONFIDENCE - 1)
+    return share.low > 0.5, share
+
+
+def test_collapse_is_decided_at_birth(lu, finding, artifacts, run_settings):
+    measured, holds = {}, []
+    for t in TARGETS:
+        run = lu(RELU.but(target=t))
+        born = collapsed(run.initial, GRID, run.target_range)
+        final = collapsed(run.final, GRID, run.target_range)
+        ok, share = at_birth_verdict(born, final)
+        holds.append(ok)
+        layer = first_dead_layer(dead_layers(run.final, GRID))
+        measured[t] = {"born_collapsed_share_of_collapsed": share, "collapsed": int(final.sum()),
+                       "born_collapsed": int(born.sum()), "died_in_training": int((final & ~born).sum()),
+                       "revived_in_training": int((born & ~final).sum()),
+                       "first_dead_layer_histogram": np.bincount(layer[final], minlength=RELU.weight_layers).tolist()}
+    artifacts.save(AT_BIRTH.id, "born_vs_trained", plots.rate_bars(
+        {t: {"born collapsed": _share(m["born_collapsed"]), "collapsed after training": _share(m["collapsed"])}
+         for t, m in measured.items()}, "fraction of runs (95% CI)", "Collapsed at initialization and after training"))
+    summary = "; ".join(f"{t}: {m['born_collapsed_share_of_collapsed'].text()} of {m['collapsed']} collapsed were born so, "
+                        f"{m['died_in_training']} died in training, {m['revived_in_training']} revived" for t, m in measured.items())
+    finding.conclude(AT_BIRTH.finding(
+        "supported" if all(holds) else "refuted", summary, measured,
+        {"statistic": "share of collapsed runs that were collapsed at init", "interval": "one-sided Clopper–Pearson 95%"},
+        setup_for(RELU, run_settings, targets=list(TARGETS))))
+
+
+def _share(count: int):
+    e = rate_interval(count, RELU.runs, CONFIDENCE)
+    return e.value, e.low, e.high
+
+
+def test_control_detector_blind_at_birth_turns_the_verdict(lu):
+    """Negative control: a detector that never calls an initial net collapsed must make the verdict fail."""
+    run = lu(RELU.but(target="f1"))
+    final = collapsed(run.final, GRID, run.target_range)
+    assert not at_birth_verdict(np.zeros_like(final), final)[0]
+
+
+# --- collapsed-net-outputs-target-mean ----------------------------------------------------------
+
+TARGET_MEAN = Claim(
+    "collapsed-net-outputs-target-mean",
+    "a collapsed ReLU net outputs (close to) the mean of its training targets",
+    "Lu et al. 2020",
+    "per target, over the collapsed runs, the mean of |constant output − mean of that run's training targets| has "
+    "its 99% upper bound below 1% of the target's range on the domain",
+)
+
+
+def target_mean_verdict(run, net) -> tuple[bool, object]:
+    is_collapsed = collapsed(net, GRID, run.target_range)
+    with torch.no_grad():
+        constant = net.forward(torch.zeros(1, 1, dtype=net.weights[0].dtype))[:, 0, 0].numpy()
+    deviation = np.abs(constant - run.target_mean)[is_collapsed] / run.target_range
+    estimate = mean_interval(deviation, 0.99)
+    return estimate.high < 0.01, estimate
+
+
+def test_collapsed_net_outputs_target_mean(lu, finding, artifacts, run_settings):
+    measured, holds, hist = {}, [], {}
+    for t in TARGETS:
+        run = lu(RELU.but(target=t))
+        ok, estimate = target_mean_verdict(run, run.final)
+        holds.append(ok)
+        measured[t] = {"relative_deviation": estimate, "target_range": run.target_range}
+        is_collapsed = collapsed(run.final, GRID, run.target_range)
+        with torch.no_grad():
+            hist[t] = (run.final.forward(torch.zeros(1, 1, dtype=torch.float64))[:, 0, 0].numpy()[is_collapsed],
+                       run.target_mean[is_collapsed])
+    artifacts.save(TARGET_MEAN.id, "constant_vs_target_mean", _scatter(hist))
+    summary = "; ".join(f"{t}: |c − ȳ| / range = {m['relative_deviation'].text()}" for t, m in measured.items())
+    finding.conclude(TARGET_MEAN.finding(
+        "supported" if all(holds) else "refuted", summary, measured,
+        {"statistic": "mean relative deviation over collapsed runs", "interval": "Student t, 99%"},
+        setup_for(RELU, run_settings, targets=list(TARGETS))))
+
+
+def _scatter(points: dict):
+    figure, ax = plots.plt.subplots(figsize=(5, 5))
+    for t, (constant, mean) in points.items():
+        ax.scatter(mean, constant, s=6, label=t)
+    low, high = ax.get_xlim()
+    ax.plot([low, high], [low, high], color="grey", linewidth=1)
+    ax.set_xlabel("mean of the run's training targets")
+    ax.set_ylabel("the collapsed net's constant output")
+    ax.set_title("Collapsed nets output the target mean")
+    ax.legend()
+    return figure
+
+
+def test_control_untrained_collapsed_nets_do_not_output_the_mean(lu):
+    """Negative control: collapsed nets before training (output 0, the zero bias) must fail the rule."""
+    run = lu(RELU.but(target="f1"))
+    assert not target_mean_verdict(run, run.initial)[0]
+
+
+# --- collapse-grows-with-depth-shrinks-with-width -----------------------------------------------
+
+DEPTH_WIDTH = Claim(
+    "collapse-grows-with-depth-shrinks-with-width",
+    "collapse probability rises with depth and falls with width (a depth × width table, 1,000 runs a cell)",
+    "Lu et al. 2020",
+    "f1, ReLU, the default protocol but depth and width: for every width, the deepest cell collapses more often "
+    "than the shallowest, and for every depth the narrowest more often than the widest (one-sided Fisher exact, "
+    "alpha 0.05 each); no adjacent pair significantly reversed (alpha 0.05)",
+)
+TABLE_DEPTHS, TABLE_WIDTHS = (2, 4, 6, 8, 10), (2, 3, 4, 5)
+
+
+def monotone_verdict(counts: np.ndarray, runs: int) -> tuple[bool, dict]:
+    """counts[depth index, width index]; depth rising down the rows, width rising along the columns."""
+    more = lambda a, b: rate_difference(a, runs, b, runs, CONFIDENCE)[1]
+    depth_p = [more(counts[-1, w], counts[0, w]) for w in range(counts.shape[1])]
+    width_p = [more(counts[d, 0], counts[d, -1]) for d in range(counts.shape[0])]
+    reversed_pairs = [(d, w) for d in range(counts.shape[0]) for w in range(counts.shape[1])
+                      if (d + 1 < counts.shape[0] and more(counts[d, w], counts[d + 1, w]) < 0.05)
+                      or (w + 1 < counts.shape[1] and more(counts[d, w + 1], counts[d, w]) < 0.05)]
+    ok = all(p < 0.05 for p in depth_p + width_p) and not reversed_pairs
+    return ok, {"depth_p_per_width": depth_p, "width_p_per_depth": width_p, "reversed_adjacent_pairs": reversed_pairs}
+
+
+def test_collapse_grows_with_depth_shrinks_with_width(lu, finding, artifacts, run_settings):
+    counts = np.array([[collapse_count(lu(RELU.but(weight_layers=d, width=w))) for w in TABLE_WIDTHS]
+                       for d in TABLE_DEPTHS])
+    ok, tests = monotone_verdict(counts, RELU.runs)
+    fractions = counts / RELU.runs
+    artifacts.save(DEPTH_WIDTH.id, "collapse_heatmap", plots.heatmap(
+        fractions, [f"{d} layers" for d in TABLE_DEPTHS], [f"width {w}" for w in TABLE_WIDTHS], "depth (weight layers)",
+        "width", "ReLU collapse after training, f1, 1,000 runs a cell"))
+    rows = [[d] + [rate_interval(k, RELU.runs, CONFIDENCE).text() for k in row] for d, row in zip(TABLE_DEPTHS, counts)]
+    table = {"title": "Collapse fraction (95% CI), f1, by depth (weight layers) and width",
+             "columns": ["depth"] + [f"width {w}" for w in TABLE_WIDTHS], "rows": rows}
+    finding.conclude(DEPTH_WIDTH.finding(
+        "supported" if ok else "refuted",
+        f"depth {TABLE_DEPTHS[0]}→{TABLE_DEPTHS[-1]} at width 2: {fractions[0, 0]:.3f}→{fractions[-1, 0]:.3f}; "
+        f"width 2→5 at depth 10: {fractions[-1, 0]:.3f}→{fractions[-1, -1]:.3f}",
+        {"collapsed_counts": counts.tolist(), **tests}, {"test": "one-sided Fisher exact", "alpha": 0.05},
+        setup_for(RELU, run_settings, depths=list(TABLE_DEPTHS), widths=list(TABLE_WIDTHS)), tables=[table]))
+
+
+def test_control_flat_table_is_not_monotone():
+    """Negative control: a detector calling every run collapsed gives a flat table, which must fail the rule."""
+    assert not monotone_verdict(np.full((len(TABLE_DEPTHS), len(TABLE_WIDTHS)), RELU.runs), RELU.runs)[0]
+
+
+# --- sensitivity of the headline to the protocol (slow) -----------------------------------------
+
+SENSITIVITY = Claim(
+    "lu-collapse-protocol-sensitivity",
+    "the headline 'over 90% of ReLU runs collapse' (f1) holds under each reading of the lab's unstated protocol "
+    "choices: zero or symmetric-uniform biases, He normal or uniform weights, 0 to 100 epochs, Adam or plain SGD, "
+    "'10-layer' as 10 weight layers or 10 hidden layers",
+    "Lab3 2, Lu et al. 2020",
+    "each variant, one change from the default at a time, gets the headline's own rule (one-sided lower 95% "
+    "Clopper–Pearson bound above 0.90); the claim holds if every variant is 'supported'",
+)
+EPOCH_VARIANTS = (0, 1, 5, 20, 100)  # taken from the default run's snapshots: same seeds, same steps
+
+
+def protocol_variants() -> dict[str, LuProtocol]:
+    base = RELU.but(target="f1")
+    return {"default (zero biases, He normal, Adam, 100 epochs, 10 weight layers)": base,
+            "biases U(±1/√fan_in) (PyTorch default)": base.but(bias_init="torch_default"),
+            "weights He uniform": base.but(weight_init="he_uniform"),
+            "plain SGD, lr 1e-3": base.but(optimizer="sgd"),
+            "10 hidden layers (11 weight layers)": base.but(weight_layers=11)}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="finding: the over-90% headline (f1) is not robust: with PyTorch-default "
+                   "biases, He-uniform weights, or 0-1 epochs the lower bound does not clear 0.90 (inconclusive)")
+def test_lu_collapse_protocol_sensitivity(lu, finding, run_settings):
+    rows, counts, measured = [], {}, {}
+    base = lu(RELU.but(target="f1"))
+    entries = [(name, lu(p), None) for name, p in protocol_variants().items()]
+    entries += [(f"{e} epochs", base, base.training.snapshots[e]) for e in EPOCH_VARIANTS if e != RELU.epochs]
+    for name, run, net in entries:
+        counts[name] = collapse_count(run, net=net)
+    overall, verdicts = over_90_verdict(counts, RELU.runs)
+    for name, count in counts.items():
+        estimate = rate_interval(count, RELU.runs, CONFIDENCE)
+        rows.append([name, f"{estimate.value:.3f}", f"[{estimate.low:.3f}, {estimate.high:.3f}]", verdicts[name]])
+        measured[name] = {"collapse": estimate, "verdict": verdicts[name]}
+    differing = [f"{row[0]} ({row[1]}, {row[3]})" for row in rows if row[3] != "supported"]
+    summary = (f"the verdict changes under: {'; '.join(differing)}" if differing else "every variant: supported")
+    finding.conclude(SENSITIVITY.finding(
+        overall, summary, measured,
+        {"statistic": "collapse fraction per variant", "test": "one-sided exact binomial vs 0.90"},
+        setup_for(RELU, run_settings, target="f1", variants=[row[0] for row in rows]),
+        tables=[{"title": "Sensitivity of lu-relu-collapse-over-90 (f1) to the protocol, one change at a time",
+                 "columns": ["variant", "collapse fraction", "95% CI", "verdict"], "rows": rows}]))
