@@ -54,7 +54,7 @@ def per_layer_lines(series: dict[str, np.ndarray], layer_names: list[str], ylabe
 
 
 def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, reference: float | None = None,
-           x: np.ndarray | None = None):
+           x: np.ndarray | None = None, log: bool = False):
     """Per setting, each run's curve [runs, steps] thin, and their mean thick; an optional reference line."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
     for index, (label, values) in enumerate(series.items()):
@@ -64,6 +64,8 @@ def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, 
         ax.plot(steps, values.mean(axis=0), color=color, linewidth=2, label=label)
     if reference is not None:
         ax.axhline(reference, color="grey", linestyle="--", linewidth=1)
+    if log:
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
