@@ -20,10 +20,11 @@ def save_figure(figure, path: Path) -> Path:
     return path
 
 
-def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title: str, columns: int = 4):
-    """One panel per setting: the distribution of each layer's activations as violins (Perunicic's figure)."""
+def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title: str, columns: int = 4,
+                  sharey: bool = False):
+    """One panel per setting: the distribution of each layer's values as violins (Perunicic's figure)."""
     rows = -(-len(samples) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False, sharey=sharey)
     for ax, (label, values) in zip(axes.flat, samples.items()):
         ax.violinplot(list(values), showextrema=False)
         ax.set_xticks(range(1, len(layer_names) + 1), layer_names)
@@ -139,5 +140,20 @@ def heatmap(values: np.ndarray, rows: list, columns: list, row_label: str, colum
     ax.set_ylabel(row_label)
     ax.set_title(title)
     figure.colorbar(image, ax=ax)
+    figure.tight_layout()
+    return figure
+
+
+def functions(x: np.ndarray, lines: dict[str, np.ndarray], title: str, dots: dict[str, np.ndarray] | None = None):
+    """Some functions of x as lines, and optionally others as dots on top (Week10 1.2–1.3)."""
+    figure, ax = plt.subplots(figsize=(6.5, 4))
+    for label, y in lines.items():
+        ax.plot(x, y, label=label)
+    for label, y in (dots or {}).items():
+        ax.plot(x, y, ".", label=label)
+    ax.set_xlabel("x")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     figure.tight_layout()
     return figure

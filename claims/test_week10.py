@@ -1,0 +1,471 @@
+"""Family C: activation functions and gradient flow in a small network (IN3050/4050 Week10, exercises 1.2–2.8).
+
+Protocol (CLAIMS.md C): the notebook's model, input 2 → 3 × [Dense(2) + activation] → Dense(2) linear,
+zero biases, RandomUniform(−1, 1) or GlorotNormal weights; data from the course helper's
+generateData(n = 100); per-sample MSE gradients with respect to each layer's weights. Statistical
+claims run over 2,000 independent initializations (99% intervals); exact claims are hypothesis
+property tests (derandomized: the same examples every run).
+"""
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from lib import plots
+from lib.ensemble import StackedMLP
+from lib.findings import Claim
+from lib.activations import get_activation, identity
+from lib.seeding import child, network_seeds
+from lib.stats import geometric_mean_interval, mean_interval, rate_interval
+from lib.week10 import (INIT_LABELS, exact_zero_share, generate_data, gradient_spread, my_sigmoid, my_sigmoid_grad,
+                        per_sample_weight_gradients, saturated_share, week10_mlp)
+
+pytestmark = pytest.mark.claims
+
+EXAMPLES = 500
+PROPERTY = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, report_multiple_bugs=False)
+ROUNDING = 1e-15  # absolute slack for float64 rounding: about 4.5 machine epsilons, on values of at most 1
+INITIALIZATIONS, SAMPLES, CONFIDENCE = 2000, 100, 0.99
+ACTIVATIONS, INITS = ("sigmoid", "tanh", "relu"), ("uniform", "glorot_normal")
+LAYERS = ["W1", "W2", "W3", "W4 (out)"]
+NOTEBOOK_SEED = 100
+SETUP = {"model": "2-2-2-2-2, hidden activation, linear output, zero biases", "samples": SAMPLES,
+         "loss": "per-sample MSE, mean over the 2 outputs"}
+
+
+def run_property(check, strategy) -> tuple[int, dict | None]:
+    """Run check over EXAMPLES generated inputs; (examples run, the falsifying example or None)."""
+    seen = []
+
+    @PROPERTY
+    @given(strategy)
+    def prop(value):
+        seen.append(value)
+        check(value)
+
+    try:
+        prop()
+    except AssertionError as error:
+        return len(seen), {"falsifying_example": repr(seen[-1])[:200], "error": str(error)[:200]}
+    return len(seen), None
+
+
+def property_finding(claim, examples, failure, worst: dict, setup: dict, run_settings):
+    verdict = "supported" if failure is None else "refuted"
+    summary = f"{examples} generated examples, {'no counterexample' if failure is None else 'counterexample found'}; " + \
+        ", ".join(f"{k} {v:.3g}" for k, v in worst.items())
+    return claim.finding(verdict, summary, {"examples": examples, **worst, **({"failure": failure} if failure else {})},
+                         {"kind": "hypothesis property test", "derandomized": True, "max_examples": EXAMPLES},
+                         {**setup, "root_seed": run_settings["seed"]})
+
+
+floats = lambda low, high: st.floats(low, high, allow_nan=False, allow_infinity=False)
+vectors = lambda low, high: st.lists(floats(low, high), min_size=1, max_size=50)
+
+
+# --- sigmoid-derivative-matches-autograd --------------------------------------------------------
+
+DERIVATIVE = Claim(
+    "sigmoid-derivative-matches-autograd",
+    "σ'(x) = σ(x)(1 − σ(x)) agrees with autograd everywhere (property test)",
+    "Week10 1.2–1.3",
+    "for every generated float64 vector x with |x| ≤ 700 (exp(−x) finite), my_sigmoid_grad(my_sigmoid(x)) equals "
+    "torch.autograd's derivative of my_sigmoid to float64 rounding: absolute difference ≤ 1e-15",
+)
+
+
+def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings):
+    worst = {"max_absolute_deviation": 0.0}
+
+    def check(values):
+        x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+        a = my_sigmoid(x)
+        (autograd,) = torch.autograd.grad(a.sum(), x)
+        deviation = (my_sigmoid_grad(a.detach()) - autograd).abs().max().item()
+        worst["max_absolute_deviation"] = max(worst["max_absolute_deviation"], deviation)
+        assert deviation <= ROUNDING, f"absolute deviation {deviation:.3g}"
+
+    examples, failure = run_property(check, vectors(-700, 700))
+    x = torch.linspace(-10, 10, 100, dtype=torch.float64, requires_grad=True)
+    a = my_sigmoid(x)
+    (tape,) = torch.autograd.grad(a.sum(), x)
+    artifacts.save(DERIVATIVE.id, "sigmoid_and_derivative", plots.functions(
+        x.detach().numpy(), {"σ(x)": a.detach().numpy(), "σ(x)(1 − σ(x))": my_sigmoid_grad(a).detach().numpy()},
+        "Exercise 1.2: the sigmoid and its derivative"))
+    artifacts.save(DERIVATIVE.id, "analytic_over_autograd", plots.functions(
+        x.detach().numpy(), {"autograd (gradient tape)": tape.numpy()},
+        "Exercise 1.3: my_sigmoid_grad on top of autograd", dots={"my_sigmoid_grad": my_sigmoid_grad(a).detach().numpy()}))
+    edge = torch.tensor([-710.0], dtype=torch.float64, requires_grad=True)
+    (edge_grad,) = torch.autograd.grad(my_sigmoid(edge).sum(), edge)
+    worst["autograd_at_minus_710_is_nan"] = float(torch.isnan(edge_grad).item())
+    finding.conclude(property_finding(DERIVATIVE, examples, failure, worst,
+                                      {"domain": "|x| <= 700, float64", "note": "below x = −709.8 exp(−x) overflows "
+                                       "and autograd of the naive formula gives NaN while a(1 − a) stays finite; above "
+                                       "x ≈ 37, σ rounds to 1 and a(1 − a) gives 0, not the true ~e^−x"},
+                                      run_settings))
+
+
+# --- sigmoid-saturates and tanh-saturates-too ---------------------------------------------------
+
+SIGMOID_SATURATES = Claim(
+    "sigmoid-saturates",
+    "σ' ≤ 1/4 with the maximum at 0, and σ' → 0 for large |x|",
+    "Week10 2.1",
+    "for every generated float64 pair x1, x2 in [−1000, 1000]: σ'(x) ≤ 1/4 = σ'(0); |x1| ≤ |x2| ⇒ σ'(x1) ≥ σ'(x2); "
+    "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15)",
+)
+
+
+def derivative_of(activation: str, x: torch.Tensor) -> torch.Tensor:
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(get_activation(activation)(x).sum(), x)
+    return grad
+
+
+def saturation_check(activation: str, peak: float, envelope, worst: dict):
+    def check(pair):
+        x = torch.tensor(pair, dtype=torch.float64)
+        d = derivative_of(activation, x)
+        d0 = derivative_of(activation, torch.zeros(1, dtype=torch.float64)).item()
+        bound = envelope(x.abs())
+        worst["max_derivative"] = max(worst["max_derivative"], d.max().item())
+        worst["max_above_envelope"] = max(worst["max_above_envelope"], (d - bound).max().item())
+        assert d0 == peak and (d <= peak).all(), f"derivative above {peak}"
+        assert (d <= bound + ROUNDING).all(), "derivative above its vanishing envelope"
+        small, large = (0, 1) if abs(pair[0]) <= abs(pair[1]) else (1, 0)
+        assert d[small] >= d[large] - ROUNDING, "derivative not decreasing in |x|"
+
+    return check
+
+
+def test_sigmoid_saturates(finding, artifacts, run_settings):
+    worst = {"max_derivative": 0.0, "max_above_envelope": -1.0}
+    pairs = st.tuples(floats(-1000, 1000), floats(-1000, 1000))
+    examples, failure = run_property(saturation_check("sigmoid", 0.25, lambda r: torch.exp(-r), worst), pairs)
+    x = torch.linspace(-12, 12, 400, dtype=torch.float64)
+    artifacts.save(SIGMOID_SATURATES.id, "sigmoid_derivative", plots.functions(
+        x.numpy(), {"σ'(x)": derivative_of("sigmoid", x).numpy(), "e^−|x|": torch.exp(-x.abs()).numpy(),
+                    "1/4": np.full(400, 0.25)}, "σ' ≤ 1/4 and vanishes like e^−|x|"))
+    finding.conclude(property_finding(SIGMOID_SATURATES, examples, failure, worst, {"domain": "[−1000, 1000], float64"},
+                                      run_settings))
+
+
+TANH_SATURATES = Claim(
+    "tanh-saturates-too",
+    "tanh is zero-centred but its derivative also vanishes for large |x|",
+    "Week10 2.3",
+    "for every generated float64 pair: tanh(−x) = −tanh(x) and tanh(0) = 0; tanh'(x) ≤ 1 = tanh'(0); |x1| ≤ |x2| ⇒ "
+    "tanh'(x1) ≥ tanh'(x2); and tanh'(x) ≤ 4e^−2|x|, which tends to 0 (the last two up to float64 rounding, 1e-15)",
+)
+
+
+def test_tanh_saturates_too(finding, artifacts, run_settings):
+    worst = {"max_derivative": 0.0, "max_above_envelope": -1.0}
+    derivative_check = saturation_check("tanh", 1.0, lambda r: 4 * torch.exp(-2 * r), worst)
+
+    def check(pair):
+        x = torch.tensor(pair, dtype=torch.float64)
+        assert torch.equal(torch.tanh(-x), -torch.tanh(x)) and torch.tanh(torch.zeros(1)).item() == 0, "not odd"
+        derivative_check(pair)
+
+    examples, failure = run_property(check, st.tuples(floats(-1000, 1000), floats(-1000, 1000)))
+    x = torch.linspace(-6, 6, 400, dtype=torch.float64)
+    artifacts.save(TANH_SATURATES.id, "tanh_and_derivative", plots.functions(
+        x.numpy(), {"tanh(x)": torch.tanh(x).numpy(), "tanh'(x)": derivative_of("tanh", x).numpy(),
+                    "σ'(x)": derivative_of("sigmoid", x).numpy()}, "tanh is zero-centred, and saturates too"))
+    finding.conclude(property_finding(TANH_SATURATES, examples, failure, worst, {"domain": "[−1000, 1000], float64"},
+                                      run_settings))
+
+
+# --- relu-gradient-is-zero-or-one ---------------------------------------------------------------
+
+RELU_GRADIENT = Claim(
+    "relu-gradient-is-zero-or-one",
+    "ReLU passes gradient 1 for positive inputs and exactly 0 for negative ones (dead units)",
+    "Week10 2.5",
+    "for every generated float32 vector without zeros, autograd's derivative of ReLU is exactly 1 where x > 0 and "
+    "exactly 0 where x < 0",
+)
+
+
+def test_relu_gradient_is_zero_or_one(finding, artifacts, run_settings):
+    counts = {"positive_inputs": 0.0, "negative_inputs": 0.0}
+
+    def check(values):
+        x = torch.tensor(values, dtype=torch.float32)
+        d = derivative_of("relu", x)
+        counts["positive_inputs"] += float((x > 0).sum())
+        counts["negative_inputs"] += float((x < 0).sum())
+        assert torch.equal(d, (x > 0).float()), "ReLU's derivative is not exactly 0 or 1"
+
+    nonzero = st.lists(floats(-1e30, 1e30).filter(lambda v: v != 0), min_size=1, max_size=50)
+    examples, failure = run_property(check, nonzero)
+    counts["derivative_at_zero"] = derivative_of("relu", torch.zeros(1)).item()
+    x = torch.linspace(-5, 5, 401)
+    artifacts.save(RELU_GRADIENT.id, "relu_and_derivative", plots.functions(
+        x.numpy(), {"relu(x)": torch.relu(x).numpy(), "relu'(x) (autograd)": derivative_of("relu", x).numpy()},
+        "ReLU passes 1 or exactly 0"))
+    finding.conclude(property_finding(RELU_GRADIENT, examples, failure, counts,
+                                      {"domain": "float32 in [−1e30, 1e30] without 0",
+                                       "note": "at x = 0 torch's ReLU derivative is 0"}, run_settings))
+
+
+# --- sigmoid-not-zero-centred -------------------------------------------------------------------
+
+NOT_ZERO_CENTRED = Claim(
+    "sigmoid-not-zero-centred",
+    "after a sigmoid layer, the gradients of all weights into one unit share one sign for a given sample "
+    "(zig-zag updates); tanh does not force this",
+    "Week10 2.1, 2.3",
+    "for every generated model (weights in [−3, 3]) and sample (x1 in [−π, π], x2 in [0, 1]): in every layer fed by "
+    "a sigmoid layer (W2, W3, W4), each unit's incoming per-sample weight gradients share one sign; and among the "
+    "same generated cases at least one tanh model has a unit whose incoming gradients differ in sign",
+)
+
+
+def single_network(activation: str, weights: list[float]) -> StackedMLP:
+    w = torch.tensor(weights, dtype=torch.float64).reshape(4, 1, 2, 2)
+    hidden = get_activation(activation)
+    return StackedMLP(list(w), [torch.zeros(1, 1, 2, dtype=torch.float64)] * 4, [hidden] * 3 + [identity])
+
+
+def mixed_sign_units(activation: str, weights, sample) -> int:
+    x = torch.tensor([sample[:2]], dtype=torch.float64)
+    y = torch.tensor([sample[2:]], dtype=torch.float64)
+    gradients = per_sample_weight_gradients(single_network(activation, weights), x, y)
+    mixed = 0
+    for g in gradients[1:]:
+        column = g[0, 0]  # [fan_in, fan_out]: the column j holds the weights into unit j
+        mixed += int(((column > 0).any(dim=0) & (column < 0).any(dim=0)).sum())
+    return mixed
+
+
+def test_sigmoid_not_zero_centred(finding, artifacts, run_settings):
+    counts = {"tanh_cases_with_mixed_signs": 0.0}
+
+    def check(case):
+        weights, sample = case
+        assert mixed_sign_units("sigmoid", weights, sample) == 0, "mixed signs after a sigmoid layer"
+        counts["tanh_cases_with_mixed_signs"] += float(mixed_sign_units("tanh", weights, sample) > 0)
+
+    cases = st.tuples(st.lists(floats(-3, 3), min_size=16, max_size=16),
+                      st.tuples(floats(-math.pi, math.pi), floats(0, 1), floats(-3, 3), floats(-3, 3)))
+    examples, failure = run_property(check, cases)
+    if failure is None and counts["tanh_cases_with_mixed_signs"] == 0:
+        failure = {"error": "no tanh case with mixed signs among the generated ones"}
+    counts["tanh_share_with_mixed_signs"] = counts["tanh_cases_with_mixed_signs"] / examples
+    artifacts.save(NOT_ZERO_CENTRED.id, "gradient_signs", _sign_figure(run_settings))
+    finding.conclude(property_finding(NOT_ZERO_CENTRED, examples, failure, counts,
+                                      {"layers_checked": "W2, W3, W4 (fed by a hidden activation)"}, run_settings))
+
+
+def _sign_figure(run_settings):
+    """Per-sample gradients into unit 1 of W2, weight from unit 1 against weight from unit 2, for one model."""
+    x, y = generate_data(SAMPLES, run_settings["seed"])
+    figure, axes = plots.plt.subplots(1, 2, figsize=(9, 4))
+    for ax, activation in zip(axes, ("sigmoid", "tanh")):
+        g = per_sample_weight_gradients(week10_mlp(activation, "uniform", [NOTEBOOK_SEED]), x, y)[1][0]
+        ax.scatter(g[:, 0, 0].numpy(), g[:, 1, 0].numpy(), s=8)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.set_title(f"{activation}: ∂L/∂W2[0,0] vs ∂L/∂W2[1,0] per sample", fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+# --- statistical claims over many initializations -----------------------------------------------
+
+@pytest.fixture(scope="module")
+def week10(seeds):
+    """Per (activation, init): the per-layer gradient spread [K, 4] and exact-zero share [K, 4] over 2,000 inits,
+    and the single notebook-seed model's gradients, all on one generateData(100) sample."""
+    sequence = seeds("week10")
+    x, y = generate_data(SAMPLES, network_seeds(child(sequence, "data"), 1)[0])
+    results = {}
+    for activation in ACTIVATIONS:
+        for init in INITS:
+            net = week10_mlp(activation, init, network_seeds(child(sequence, init), INITIALIZATIONS))
+            gradients = per_sample_weight_gradients(net, x, y)
+            single = per_sample_weight_gradients(week10_mlp(activation, init, [NOTEBOOK_SEED]), x, y)
+            results[activation, init] = {"spread": gradient_spread(gradients), "zeros": exact_zero_share(gradients),
+                                         "pooled": _violin_sample(gradients), "single": _violin_sample(single),
+                                         "single_spread": gradient_spread(single)[0]}
+    return results
+
+
+def _violin_sample(gradients, size: int = 20_000) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    values = [g.flatten().numpy() for g in gradients]
+    return np.stack([v[rng.integers(0, v.size, size)] for v in values])
+
+
+def violin_figures(week10, artifacts, claim_id: str):
+    for kind, title in (("single", f"one initialization (torch seed {NOTEBOOK_SEED})"),
+                        ("pooled", f"pooled over {INITIALIZATIONS} initializations")):
+        panels = {f"{a}, {INIT_LABELS[i]}": week10[a, i][kind] for i in INITS for a in ACTIVATIONS}
+        artifacts.save(claim_id, f"gradient_violins_{kind}", plots.layer_violins(
+            panels, LAYERS, f"Per-sample weight gradients per layer, {title}", columns=3, sharey=True))
+
+
+VANISH = Claim(
+    "week10-sigmoid-gradients-vanish",
+    "over many inits, the sigmoid net's gradients are smaller in early layers than in late ones; tanh attenuates "
+    "less; ReLU shows exact zeros",
+    "Week10 2.2–2.6",
+    "with U(−1, 1) (the notebook's init for 2.2–2.6), gradient spread s_l = std of layer l's per-sample weight "
+    "gradients: for sigmoid each ratio s_l / s_(l+1) (l = 1..3) has its 99% upper bound below 1; tanh's s_1 / s_4 has "
+    "its lower bound above sigmoid's upper bound; ReLU's share of exactly-zero gradient entries has its lower bound "
+    "above 0 while sigmoid's and tanh's are exactly 0",
+)
+
+
+def vanishing_verdict(sigmoid: dict, tanh: dict, relu: dict) -> tuple[bool, dict]:
+    steps = [geometric_mean_interval(r, CONFIDENCE) for r in (sigmoid["spread"][:, :-1] / sigmoid["spread"][:, 1:]).T]
+    sigmoid_ratio = geometric_mean_interval(sigmoid["spread"][:, 0] / sigmoid["spread"][:, -1], CONFIDENCE)
+    tanh_ratio = geometric_mean_interval(tanh["spread"][:, 0] / tanh["spread"][:, -1], CONFIDENCE)
+    relu_zeros = mean_interval(relu["zeros"].mean(axis=1), CONFIDENCE)
+    smooth_zeros = float(sigmoid["zeros"].max() + tanh["zeros"].max())
+    holds = (all(s.high < 1 for s in steps) and tanh_ratio.low > sigmoid_ratio.high and relu_zeros.low > 0
+             and smooth_zeros == 0)
+    return holds, {"sigmoid_step_ratios": steps, "sigmoid_s1_over_s4": sigmoid_ratio, "tanh_s1_over_s4": tanh_ratio,
+                   "relu_exact_zero_share": relu_zeros, "sigmoid_tanh_exact_zeros": smooth_zeros}
+
+
+def test_week10_sigmoid_gradients_vanish(week10, finding, artifacts, run_settings):
+    ok, measured = vanishing_verdict(week10["sigmoid", "uniform"], week10["tanh", "uniform"], week10["relu", "uniform"])
+    measured["notebook_seed_spread_per_layer"] = {a: week10[a, "uniform"]["single_spread"].round(6).tolist()
+                                                  for a in ACTIVATIONS}
+    dead = (week10["relu", "uniform"]["spread"] == 0).all(axis=1)
+    measured["relu_inits_with_no_gradient_at_all"] = rate_interval(int(dead.sum()), dead.size, CONFIDENCE)
+    violin_figures(week10, artifacts, VANISH.id)
+    artifacts.save(VANISH.id, "gradient_spread_per_layer", plots.per_layer_lines(
+        {a: week10[a, "uniform"]["spread"] for a in ("sigmoid", "tanh")}, LAYERS, "gradient spread (std)",
+        f"U(−1, 1): per-layer gradient spread, {INITIALIZATIONS} inits"))
+    summary = (f"sigmoid s1/s4 {measured['sigmoid_s1_over_s4'].text()}, tanh s1/s4 {measured['tanh_s1_over_s4'].text()}, "
+               f"ReLU exact-zero share {measured['relu_exact_zero_share'].text()}")
+    finding.conclude(VANISH.finding(
+        "supported" if ok else "refuted", summary, measured,
+        {"statistic": "geometric means of per-init spread ratios; mean exact-zero share", "interval": "Student t, 99%"},
+        {**SETUP, "init": "uniform(−1, 1)", "initializations": INITIALIZATIONS, "root_seed": run_settings["seed"]}))
+
+
+def test_control_vanishing_rule_rejects_swapped_activations(week10):
+    """Negative control: tanh's gradients passed off as sigmoid's, and sigmoid's as tanh's, must fail the rule."""
+    assert not vanishing_verdict(week10["tanh", "uniform"], week10["sigmoid", "uniform"], week10["relu", "uniform"])[0]
+
+
+GLOROT = Claim(
+    "week10-glorot-vs-uniform",
+    "how Glorot normal changes each activation's per-layer gradient spread against U(−1, 1)",
+    "Week10 2.8",
+    "the notebook's implied answer, Glorot keeps the gradient spread more even across layers: for each of sigmoid, "
+    "tanh and ReLU, |log(s_1 / s_4)| (geometric mean over inits, 99% interval) is smaller under Glorot normal than "
+    "under U(−1, 1), the intervals' distances from 0 not overlapping; inits with a zero spread (dead ReLU) are left out "
+    "and counted",
+)
+
+
+def log_ratio_interval(spread: np.ndarray):
+    alive = (spread > 0).all(axis=1)
+    return mean_interval(np.log(spread[alive, 0] / spread[alive, -1]), CONFIDENCE), int((~alive).sum())
+
+
+def distance_from_zero(estimate) -> tuple[float, float]:
+    """The nearest and farthest |value| of an interval."""
+    near = 0.0 if estimate.low <= 0 <= estimate.high else min(abs(estimate.low), abs(estimate.high))
+    return near, max(abs(estimate.low), abs(estimate.high))
+
+
+def glorot_verdict(glorot: np.ndarray, uniform: np.ndarray) -> tuple[str, dict]:
+    (g, g_dead), (u, u_dead) = log_ratio_interval(glorot), log_ratio_interval(uniform)
+    (g_near, g_far), (u_near, u_far) = distance_from_zero(g), distance_from_zero(u)
+    verdict = "supported" if g_far < u_near else ("refuted" if g_near > u_far else "inconclusive")
+    return verdict, {"log_s1_over_s4_glorot": g, "log_s1_over_s4_uniform": u, "dead_inits_glorot": g_dead,
+                     "dead_inits_uniform": u_dead, "verdict": verdict}
+
+
+@pytest.mark.xfail(strict=True, reason="finding: in the 2-wide net Glorot normal (std 0.71) evens the per-layer gradient "
+                   "spread only for sigmoid; for tanh and ReLU it differs from U(−1, 1) (std 0.58) within noise")
+def test_week10_glorot_vs_uniform(week10, finding, artifacts, run_settings):
+    results = {a: glorot_verdict(week10[a, "glorot_normal"]["spread"], week10[a, "uniform"]["spread"]) for a in ACTIVATIONS}
+    verdicts = [v for v, _ in results.values()]
+    overall = "supported" if set(verdicts) == {"supported"} else ("refuted" if "refuted" in verdicts else "inconclusive")
+    measured = {a: m for a, (_, m) in results.items()}
+    for a in ACTIVATIONS:
+        measured[a]["spread_per_layer_glorot"] = np.median(week10[a, "glorot_normal"]["spread"], axis=0).round(6).tolist()
+        measured[a]["spread_per_layer_uniform"] = np.median(week10[a, "uniform"]["spread"], axis=0).round(6).tolist()
+    violin_figures(week10, artifacts, GLOROT.id)
+    artifacts.save(GLOROT.id, "gradient_spread_per_layer", plots.per_layer_lines(
+        {f"{a}, {INIT_LABELS[i]}": week10[a, i]["spread"] for a in ACTIVATIONS for i in INITS}, LAYERS,
+        "gradient spread (std)", f"Per-layer gradient spread, median and 10–90% over {INITIALIZATIONS} inits"))
+    summary = "; ".join(f"{a}: log(s1/s4) Glorot {m['log_s1_over_s4_glorot'].text()} vs U(−1,1) "
+                        f"{m['log_s1_over_s4_uniform'].text()} ({m['verdict']})" for a, m in measured.items())
+    finding.conclude(GLOROT.finding(
+        overall, summary, measured, {"statistic": "mean over inits of log(s_1 / s_4)", "interval": "Student t, 99%"},
+        {**SETUP, "initializations": INITIALIZATIONS, "root_seed": run_settings["seed"]}))
+
+
+def test_control_glorot_against_itself_is_not_supported(week10):
+    """Negative control: Glorot compared with itself must not come out as an improvement."""
+    spread = week10["tanh", "glorot_normal"]["spread"]
+    assert glorot_verdict(spread, spread)[0] != "supported"
+
+
+# --- uniform-init-saturates-wide-tanh -----------------------------------------------------------
+
+WIDE_TANH = Claim(
+    "uniform-init-saturates-wide-tanh",
+    "with U(−1, 1) weights the pre-activation variance grows with fan-in, so the share of saturated tanh units grows "
+    "with width; Glorot normal keeps it flat",
+    "Week10 2.7",
+    "fan-in n on a log grid from 2 to 1,000, 1,000 inits each, unit-variance inputs: under U(−1, 1) the mean "
+    "saturated share (|tanh| > 0.99) never falls from one n to the next and its 99% interval at n = 1,000 lies above "
+    "the one at n = 2; under Glorot normal the mean shares stay within 2 percentage points of each other",
+)
+FAN_INS = tuple(int(n) for n in np.unique(np.geomspace(2, 1000, 12).round()))
+WIDE_INITS = 1000
+
+
+@pytest.fixture(scope="module")
+def saturation(seeds):
+    sequence = seeds(WIDE_TANH.id)
+    shares = {}
+    for init in INITS:
+        for n in FAN_INS:
+            generator = torch.Generator().manual_seed(network_seeds(child(sequence, f"{init}/{n}"), 1)[0])
+            shares[init, n] = saturated_share(init, n, WIDE_INITS, generator)
+    return shares
+
+
+def grows(estimates: list) -> bool:
+    return all(b.value >= a.value for a, b in zip(estimates, estimates[1:])) and estimates[-1].low > estimates[0].high
+
+
+def flat(estimates: list) -> bool:
+    values = [e.value for e in estimates]
+    return max(values) - min(values) <= 0.02
+
+
+def test_uniform_init_saturates_wide_tanh(saturation, finding, artifacts, run_settings):
+    estimates = {i: [mean_interval(saturation[i, n], CONFIDENCE) for n in FAN_INS] for i in INITS}
+    ok = grows(estimates["uniform"]) and flat(estimates["glorot_normal"])
+    artifacts.save(WIDE_TANH.id, "saturated_share_vs_fan_in", plots.rate_lines(
+        list(FAN_INS), {INIT_LABELS[i]: [(e.value, e.low, e.high) for e in estimates[i]] for i in INITS},
+        "fan-in n", "share of saturated tanh units", "Exercise 2.7: saturation against width", log_x=True))
+    u, g = estimates["uniform"], estimates["glorot_normal"]
+    summary = (f"U(−1,1): {u[0].text()} at n={FAN_INS[0]} → {u[-1].text()} at n={FAN_INS[-1]}; Glorot: "
+               f"{g[0].text()} → {g[-1].text()} (range {max(e.value for e in g) - min(e.value for e in g):.3g})")
+    finding.conclude(WIDE_TANH.finding(
+        "supported" if ok else "refuted", summary,
+        {INIT_LABELS[i]: {str(n): e for n, e in zip(FAN_INS, estimates[i])} for i in INITS},
+        {"statistic": "mean saturated share per fan-in", "interval": "Student t, 99%"},
+        {"fan_ins": list(FAN_INS), "initializations": WIDE_INITS, "inputs": "N(0, 1), 64 samples",
+         "units_drawn": 8, "saturated": "|tanh| > 0.99", "root_seed": run_settings["seed"]}))
+
+
+def test_control_rules_swap_with_the_initializers(saturation):
+    """Negative control: Glorot's curve must not pass as 'grows', nor U(−1, 1)'s as 'flat'."""
+    estimate = lambda init: [mean_interval(saturation[init, n], CONFIDENCE) for n in FAN_INS]
+    assert not grows(estimate("glorot_normal")) and not flat(estimate("uniform"))
