@@ -14,7 +14,7 @@ from lib.data import mnist_sample
 from lib.findings import Claim
 from lib.initializers import get_initializer
 from lib.lab3 import cross_entropy_per_network, deep_relu_mlp
-from lib.seeding import child, network_seeds
+from lib.seeding import child, network_seeds, seed_for
 from lib.stats import mean_interval
 from lib.training import make_optimizer, train
 
@@ -40,7 +40,7 @@ def train_deep(initializer: str, sequence, device: str) -> np.ndarray:
     seeds = network_seeds(child(sequence, "init"), PROTOCOL["seeds"])
     net = deep_relu_mlp(PROTOCOL["weight_layers"], PROTOCOL["width"], get_initializer(initializer), seeds, device=device)
     optimizer = make_optimizer("sgd", net.parameters(), lr=PROTOCOL["lr"], momentum=PROTOCOL["momentum"])
-    shuffle_seed = network_seeds(child(sequence, "shuffle"), 1)[0]
+    shuffle_seed = seed_for(sequence, "shuffle")
     history = train(net, pixels.to(device), labels.to(device), cross_entropy_per_network, optimizer,
                     PROTOCOL["epochs"], PROTOCOL["batch_size"], shuffle_seed)
     return history.T.numpy()

@@ -21,7 +21,7 @@ from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, collapsed, dead_layers
 from lib.findings import Claim
 from lib.initializers import get_initializer
 from lib.lu import LuProtocol, run_lu
-from lib.seeding import child, network_seeds
+from lib.seeding import child, generator_for
 from lib.stats import mean_interval, matches_rate, rate_difference, rate_interval, rate_verdict
 from lib.targets import FORMULAS, get_target, grid
 from lib.theory import born_dead_probability
@@ -211,7 +211,7 @@ def born_dead_counts(seeds):
     counts = {}
     for n in WIDTHS:
         for h in DEPTHS:
-            generator = torch.Generator().manual_seed(network_seeds(child(sequence, f"N={n},H={h}"), 1)[0])
+            generator = generator_for(sequence, f"N={n},H={h}")
             counts[n, h] = int(dead_on_positive_ray(n, h, BORN_RUNS, get_initializer("he_normal"), generator).sum())
     return counts
 

@@ -4,7 +4,9 @@ Protocol (CLAIMS.md C): the notebook's model, input 2 → 3 × [Dense(2) + activ
 zero biases, RandomUniform(−1, 1) or GlorotNormal weights; data from the course helper's
 generateData(n = 100); per-sample MSE gradients with respect to each layer's weights. Statistical
 claims run over 2,000 independent initializations (99% intervals); exact claims are hypothesis
-property tests (derandomized: the same examples every run).
+property tests, whose verdict is the property's, and whose recorded numbers (worst deviation, shares)
+come from a fixed dense grid or a seeded sample, so a finding reads the same in every run, xdist too
+(hypothesis draws some examples from constants in the loaded modules, which differ per process).
 """
 import math
 
@@ -17,7 +19,7 @@ from lib import plots
 from lib.ensemble import StackedMLP
 from lib.findings import Claim
 from lib.activations import get_activation, identity
-from lib.seeding import child, network_seeds
+from lib.seeding import child, generator_for, network_seeds, seed_for
 from lib.stats import geometric_mean_interval, mean_interval, rate_interval
 from lib.week10 import (INIT_LABELS, exact_zero_share, generate_data, gradient_spread, my_sigmoid, my_sigmoid_grad,
                         per_sample_weight_gradients, saturated_share, week10_mlp)
@@ -52,13 +54,22 @@ def run_property(check, strategy) -> tuple[int, dict | None]:
     return len(seen), None
 
 
-def property_finding(claim, examples, failure, worst: dict, setup: dict, run_settings):
+def property_finding(claim, examples, failure, measured: dict, setup: dict, run_settings):
+    """A property's finding: refuted by any counterexample; measured holds the grid's deterministic numbers."""
     verdict = "supported" if failure is None else "refuted"
-    summary = f"{examples} generated examples, {'no counterexample' if failure is None else 'counterexample found'}; " + \
-        ", ".join(f"{k} {v:.3g}" for k, v in worst.items())
-    return claim.finding(verdict, summary, {"examples": examples, **worst, **({"failure": failure} if failure else {})},
-                         {"kind": "hypothesis property test", "derandomized": True, "max_examples": EXAMPLES},
+    outcome = "no counterexample" if failure is None else f"counterexample: {failure['falsifying_example']}"
+    summary = f"{examples} generated examples, {outcome}; " + ", ".join(f"{k} {v:.3g}" for k, v in measured.items())
+    return claim.finding(verdict, summary, {"examples": examples, **measured, **({"failure": failure} if failure else {})},
+                         {"kind": "hypothesis property test", "max_examples": EXAMPLES, "grid_points": GRID_POINTS},
                          {**setup, "root_seed": run_settings["seed"]})
+
+
+GRID_POINTS = 200_001
+
+
+def dense_grid(limit: float) -> torch.Tensor:
+    """GRID_POINTS evenly spaced float64 values over [−limit, limit], 0 included."""
+    return torch.linspace(-limit, limit, GRID_POINTS, dtype=torch.float64)
 
 
 floats = lambda low, high: st.floats(low, high, allow_nan=False, allow_infinity=False)
@@ -76,16 +87,17 @@ DERIVATIVE = Claim(
 )
 
 
-def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings):
-    worst = {"max_absolute_deviation": 0.0}
+def derivative_deviation(x: torch.Tensor) -> float:
+    """max |my_sigmoid_grad(my_sigmoid(x)) − autograd of my_sigmoid| over x."""
+    x = x.clone().requires_grad_(True)
+    a = my_sigmoid(x)
+    (autograd,) = torch.autograd.grad(a.sum(), x)
+    return (my_sigmoid_grad(a.detach()) - autograd).abs().max().item()
 
+
+def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings):
     def check(values):
-        x = torch.tensor(values, dtype=torch.float64, requires_grad=True)
-        a = my_sigmoid(x)
-        (autograd,) = torch.autograd.grad(a.sum(), x)
-        deviation = (my_sigmoid_grad(a.detach()) - autograd).abs().max().item()
-        worst["max_absolute_deviation"] = max(worst["max_absolute_deviation"], deviation)
-        assert deviation <= ROUNDING, f"absolute deviation {deviation:.3g}"
+        assert derivative_deviation(torch.tensor(values, dtype=torch.float64)) <= ROUNDING
 
     examples, failure = run_property(check, vectors(-700, 700))
     x = torch.linspace(-10, 10, 100, dtype=torch.float64, requires_grad=True)
@@ -99,8 +111,9 @@ def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings):
         "Exercise 1.3: my_sigmoid_grad on top of autograd", dots={"my_sigmoid_grad": my_sigmoid_grad(a).detach().numpy()}))
     edge = torch.tensor([-710.0], dtype=torch.float64, requires_grad=True)
     (edge_grad,) = torch.autograd.grad(my_sigmoid(edge).sum(), edge)
-    worst["autograd_at_minus_710_is_nan"] = float(torch.isnan(edge_grad).item())
-    finding.conclude(property_finding(DERIVATIVE, examples, failure, worst,
+    measured = {"grid_max_absolute_deviation": derivative_deviation(dense_grid(700)),
+                "autograd_at_minus_710_is_nan": float(torch.isnan(edge_grad).item())}
+    finding.conclude(property_finding(DERIVATIVE, examples, failure, measured,
                                       {"domain": "|x| <= 700, float64", "note": "below x = −709.8 exp(−x) overflows "
                                        "and autograd of the naive formula gives NaN while a(1 − a) stays finite; above "
                                        "x ≈ 37, σ rounds to 1 and a(1 − a) gives 0, not the true ~e^−x"},
@@ -116,6 +129,8 @@ SIGMOID_SATURATES = Claim(
     "for every generated float64 pair x1, x2 in [−1000, 1000]: σ'(x) ≤ 1/4 = σ'(0); |x1| ≤ |x2| ⇒ σ'(x1) ≥ σ'(x2); "
     "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15)",
 )
+ENVELOPES = {"sigmoid": lambda r: torch.exp(-r), "tanh": lambda r: 4 * torch.exp(-2 * r)}
+PEAKS = {"sigmoid": 0.25, "tanh": 1.0}
 
 
 def derivative_of(activation: str, x: torch.Tensor) -> torch.Tensor:
@@ -124,32 +139,38 @@ def derivative_of(activation: str, x: torch.Tensor) -> torch.Tensor:
     return grad
 
 
-def saturation_check(activation: str, peak: float, envelope, worst: dict):
+def saturation_check(activation: str):
+    """The property: derivative ≤ its peak at 0, decreasing in |x|, under its vanishing envelope."""
+    peak, envelope = PEAKS[activation], ENVELOPES[activation]
+
     def check(pair):
         x = torch.tensor(pair, dtype=torch.float64)
         d = derivative_of(activation, x)
-        d0 = derivative_of(activation, torch.zeros(1, dtype=torch.float64)).item()
-        bound = envelope(x.abs())
-        worst["max_derivative"] = max(worst["max_derivative"], d.max().item())
-        worst["max_above_envelope"] = max(worst["max_above_envelope"], (d - bound).max().item())
-        assert d0 == peak and (d <= peak).all(), f"derivative above {peak}"
-        assert (d <= bound + ROUNDING).all(), "derivative above its vanishing envelope"
+        assert derivative_of(activation, torch.zeros(1, dtype=torch.float64)).item() == peak
+        assert (d <= peak).all(), f"derivative above {peak}"
+        assert (d <= envelope(x.abs()) + ROUNDING).all(), "derivative above its vanishing envelope"
         small, large = (0, 1) if abs(pair[0]) <= abs(pair[1]) else (1, 0)
         assert d[small] >= d[large] - ROUNDING, "derivative not decreasing in |x|"
 
     return check
 
 
+def saturation_on_grid(activation: str) -> dict:
+    x = dense_grid(1000)
+    d = derivative_of(activation, x)
+    return {"grid_max_derivative": d.max().item(), "grid_max_above_envelope": (d - ENVELOPES[activation](x.abs())).max().item(),
+            "derivative_at_10": derivative_of(activation, torch.tensor([10.0], dtype=torch.float64)).item()}
+
+
 def test_sigmoid_saturates(finding, artifacts, run_settings):
-    worst = {"max_derivative": 0.0, "max_above_envelope": -1.0}
     pairs = st.tuples(floats(-1000, 1000), floats(-1000, 1000))
-    examples, failure = run_property(saturation_check("sigmoid", 0.25, lambda r: torch.exp(-r), worst), pairs)
+    examples, failure = run_property(saturation_check("sigmoid"), pairs)
     x = torch.linspace(-12, 12, 400, dtype=torch.float64)
     artifacts.save(SIGMOID_SATURATES.id, "sigmoid_derivative", plots.functions(
         x.numpy(), {"σ'(x)": derivative_of("sigmoid", x).numpy(), "e^−|x|": torch.exp(-x.abs()).numpy(),
                     "1/4": np.full(400, 0.25)}, "σ' ≤ 1/4 and vanishes like e^−|x|"))
-    finding.conclude(property_finding(SIGMOID_SATURATES, examples, failure, worst, {"domain": "[−1000, 1000], float64"},
-                                      run_settings))
+    finding.conclude(property_finding(SIGMOID_SATURATES, examples, failure, saturation_on_grid("sigmoid"),
+                                      {"domain": "[−1000, 1000], float64"}, run_settings))
 
 
 TANH_SATURATES = Claim(
@@ -162,8 +183,7 @@ TANH_SATURATES = Claim(
 
 
 def test_tanh_saturates_too(finding, artifacts, run_settings):
-    worst = {"max_derivative": 0.0, "max_above_envelope": -1.0}
-    derivative_check = saturation_check("tanh", 1.0, lambda r: 4 * torch.exp(-2 * r), worst)
+    derivative_check = saturation_check("tanh")
 
     def check(pair):
         x = torch.tensor(pair, dtype=torch.float64)
@@ -175,7 +195,9 @@ def test_tanh_saturates_too(finding, artifacts, run_settings):
     artifacts.save(TANH_SATURATES.id, "tanh_and_derivative", plots.functions(
         x.numpy(), {"tanh(x)": torch.tanh(x).numpy(), "tanh'(x)": derivative_of("tanh", x).numpy(),
                     "σ'(x)": derivative_of("sigmoid", x).numpy()}, "tanh is zero-centred, and saturates too"))
-    finding.conclude(property_finding(TANH_SATURATES, examples, failure, worst, {"domain": "[−1000, 1000], float64"},
+    grid = dense_grid(1000)
+    measured = saturation_on_grid("tanh") | {"grid_max_odd_asymmetry": (torch.tanh(-grid) + torch.tanh(grid)).abs().max().item()}
+    finding.conclude(property_finding(TANH_SATURATES, examples, failure, measured, {"domain": "[−1000, 1000], float64"},
                                       run_settings))
 
 
@@ -190,24 +212,25 @@ RELU_GRADIENT = Claim(
 )
 
 
-def test_relu_gradient_is_zero_or_one(finding, artifacts, run_settings):
-    counts = {"positive_inputs": 0.0, "negative_inputs": 0.0}
+def relu_derivative_is_step(x: torch.Tensor) -> bool:
+    return torch.equal(derivative_of("relu", x), (x > 0).to(x.dtype))
 
+
+def test_relu_gradient_is_zero_or_one(finding, artifacts, run_settings):
     def check(values):
-        x = torch.tensor(values, dtype=torch.float32)
-        d = derivative_of("relu", x)
-        counts["positive_inputs"] += float((x > 0).sum())
-        counts["negative_inputs"] += float((x < 0).sum())
-        assert torch.equal(d, (x > 0).float()), "ReLU's derivative is not exactly 0 or 1"
+        assert relu_derivative_is_step(torch.tensor(values, dtype=torch.float32)), "not exactly 0 or 1"
 
     nonzero = st.lists(floats(-1e30, 1e30).filter(lambda v: v != 0), min_size=1, max_size=50)
     examples, failure = run_property(check, nonzero)
-    counts["derivative_at_zero"] = derivative_of("relu", torch.zeros(1)).item()
+    grid = dense_grid(1e6).float()
+    grid = grid[grid != 0]
+    measured = {"grid_is_step": float(relu_derivative_is_step(grid)),
+                "derivative_at_zero": derivative_of("relu", torch.zeros(1)).item()}
     x = torch.linspace(-5, 5, 401)
     artifacts.save(RELU_GRADIENT.id, "relu_and_derivative", plots.functions(
         x.numpy(), {"relu(x)": torch.relu(x).numpy(), "relu'(x) (autograd)": derivative_of("relu", x).numpy()},
         "ReLU passes 1 or exactly 0"))
-    finding.conclude(property_finding(RELU_GRADIENT, examples, failure, counts,
+    finding.conclude(property_finding(RELU_GRADIENT, examples, failure, measured,
                                       {"domain": "float32 in [−1e30, 1e30] without 0",
                                        "note": "at x = 0 torch's ReLU derivative is 0"}, run_settings))
 
@@ -220,45 +243,55 @@ NOT_ZERO_CENTRED = Claim(
     "(zig-zag updates); tanh does not force this",
     "Week10 2.1, 2.3",
     "for every generated model (weights in [−3, 3]) and sample (x1 in [−π, π], x2 in [0, 1]): in every layer fed by "
-    "a sigmoid layer (W2, W3, W4), each unit's incoming per-sample weight gradients share one sign; and among the "
-    "same generated cases at least one tanh model has a unit whose incoming gradients differ in sign",
+    "a sigmoid layer (W2, W3, W4), each unit's incoming per-sample weight gradients share one sign; and among 2,000 "
+    "seeded random cases of the same kind, at least one tanh model has a unit whose incoming gradients differ in sign",
 )
+SIGN_CASES = 2000
 
 
-def single_network(activation: str, weights: list[float]) -> StackedMLP:
+def single_network(activation: str, weights) -> StackedMLP:
     w = torch.tensor(weights, dtype=torch.float64).reshape(4, 1, 2, 2)
     hidden = get_activation(activation)
     return StackedMLP(list(w), [torch.zeros(1, 1, 2, dtype=torch.float64)] * 4, [hidden] * 3 + [identity])
 
 
 def mixed_sign_units(activation: str, weights, sample) -> int:
+    """How many units in W2..W4 receive per-sample weight gradients of both signs."""
     x = torch.tensor([sample[:2]], dtype=torch.float64)
     y = torch.tensor([sample[2:]], dtype=torch.float64)
     gradients = per_sample_weight_gradients(single_network(activation, weights), x, y)
     mixed = 0
     for g in gradients[1:]:
-        column = g[0, 0]  # [fan_in, fan_out]: the column j holds the weights into unit j
+        column = g[0, 0]  # [fan_in, fan_out]: column j holds the weights into unit j
         mixed += int(((column > 0).any(dim=0) & (column < 0).any(dim=0)).sum())
     return mixed
 
 
-def test_sigmoid_not_zero_centred(finding, artifacts, run_settings):
-    counts = {"tanh_cases_with_mixed_signs": 0.0}
+def random_cases(seed: int, count: int):
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        sample = [rng.uniform(-math.pi, math.pi), rng.uniform(0, 1), *rng.uniform(-3, 3, 2)]
+        yield rng.uniform(-3, 3, 16).tolist(), sample
 
+
+def test_sigmoid_not_zero_centred(finding, artifacts, run_settings, seeds):
     def check(case):
-        weights, sample = case
-        assert mixed_sign_units("sigmoid", weights, sample) == 0, "mixed signs after a sigmoid layer"
-        counts["tanh_cases_with_mixed_signs"] += float(mixed_sign_units("tanh", weights, sample) > 0)
+        assert mixed_sign_units("sigmoid", *case) == 0, "mixed signs after a sigmoid layer"
 
     cases = st.tuples(st.lists(floats(-3, 3), min_size=16, max_size=16),
                       st.tuples(floats(-math.pi, math.pi), floats(0, 1), floats(-3, 3), floats(-3, 3)))
     examples, failure = run_property(check, cases)
-    if failure is None and counts["tanh_cases_with_mixed_signs"] == 0:
-        failure = {"error": "no tanh case with mixed signs among the generated ones"}
-    counts["tanh_share_with_mixed_signs"] = counts["tanh_cases_with_mixed_signs"] / examples
+    seeded = list(random_cases(seed_for(seeds(NOT_ZERO_CENTRED.id), "cases"), SIGN_CASES))
+    tanh_mixed = sum(mixed_sign_units("tanh", *case) > 0 for case in seeded)
+    sigmoid_mixed = sum(mixed_sign_units("sigmoid", *case) > 0 for case in seeded)
+    if failure is None and tanh_mixed == 0:
+        failure = {"falsifying_example": "none", "error": "no tanh case with mixed signs among the seeded ones"}
+    measured = {"tanh_share_with_mixed_signs": rate_interval(tanh_mixed, SIGN_CASES, CONFIDENCE).value,
+                "sigmoid_cases_with_mixed_signs": float(sigmoid_mixed)}
     artifacts.save(NOT_ZERO_CENTRED.id, "gradient_signs", _sign_figure(run_settings))
-    finding.conclude(property_finding(NOT_ZERO_CENTRED, examples, failure, counts,
-                                      {"layers_checked": "W2, W3, W4 (fed by a hidden activation)"}, run_settings))
+    finding.conclude(property_finding(NOT_ZERO_CENTRED, examples, failure, measured,
+                                      {"layers_checked": "W2, W3, W4 (fed by a hidden activation)",
+                                       "seeded_cases": SIGN_CASES}, run_settings))
 
 
 def _sign_figure(run_settings):
@@ -282,7 +315,7 @@ def week10(seeds):
     """Per (activation, init): the per-layer gradient spread [K, 4] and exact-zero share [K, 4] over 2,000 inits,
     and the single notebook-seed model's gradients, all on one generateData(100) sample."""
     sequence = seeds("week10")
-    x, y = generate_data(SAMPLES, network_seeds(child(sequence, "data"), 1)[0])
+    x, y = generate_data(SAMPLES, seed_for(sequence, "data"))
     results = {}
     for activation in ACTIVATIONS:
         for init in INITS:
@@ -434,8 +467,7 @@ def saturation(seeds):
     shares = {}
     for init in INITS:
         for n in FAN_INS:
-            generator = torch.Generator().manual_seed(network_seeds(child(sequence, f"{init}/{n}"), 1)[0])
-            shares[init, n] = saturated_share(init, n, WIDE_INITS, generator)
+            shares[init, n] = saturated_share(init, n, WIDE_INITS, generator_for(sequence, f"{init}/{n}"))
     return shares
 
 

@@ -25,14 +25,15 @@ def _splitmix64(state):
 
 @numba.njit(cache=True)
 def shuffle_into(order, seed, epoch):
-    """Fill order with the permutation of range(len(order)) that network seed uses in epoch (Fisher–Yates, splitmix64)."""
+    """Fill order with the permutation of range(len(order)) that network seed uses in epoch (Fisher–Yates,
+    splitmix64; index drawn by Lemire's multiply-shift, for len(order) < 2^32)."""
     n = order.shape[0]
     for i in range(n):
         order[i] = i
     state = np.uint64(seed) ^ (np.uint64(epoch + 1) * np.uint64(0xD1B54A32D192ED03))
     for i in range(n - 1, 0, -1):
         state, r = _splitmix64(state)
-        j = np.int64(r % np.uint64(i + 1))
+        j = np.int64(((r >> np.uint64(32)) * np.uint64(i + 1)) >> np.uint64(32))  # Lemire's multiply-shift
         order[i], order[j] = order[j], order[i]
 
 

@@ -20,6 +20,16 @@ def save_figure(figure, path: Path) -> Path:
     return path
 
 
+def _finish(figure, ax, xlabel: str, ylabel: str, title: str):
+    """Label the axes, title and legend of a one-panel figure, and lay it out."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
 def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title: str, columns: int = 4,
                   sharey: bool = False):
     """One panel per setting: the distribution of each layer's values as violins (Perunicic's figure)."""
@@ -67,12 +77,7 @@ def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, 
         ax.axhline(reference, color="grey", linestyle="--", linewidth=1)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    figure.tight_layout()
-    return figure
+    return _finish(figure, ax, xlabel, ylabel, title)
 
 
 def rate_bars(groups: dict[str, dict[str, tuple[float, float, float]]], ylabel: str, title: str, reference: float | None = None):
@@ -120,12 +125,7 @@ def rate_lines(x, lines: dict[str, np.ndarray], xlabel: str, ylabel: str, title:
             ax.plot(x, theory[label], color=f"C{index}", linewidth=1)
     if log_x:
         ax.set_xscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    figure.tight_layout()
-    return figure
+    return _finish(figure, ax, xlabel, ylabel, title)
 
 
 def heatmap(values: np.ndarray, rows: list, columns: list, row_label: str, column_label: str, title: str):

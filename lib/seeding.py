@@ -2,6 +2,7 @@
 import zlib
 
 import numpy as np
+import torch
 
 
 def claim_seed_sequence(root_seed: int, claim_id: str) -> np.random.SeedSequence:
@@ -23,3 +24,13 @@ def network_seeds(sequence: np.random.SeedSequence, count: int) -> list[int]:
 def _spawn(sequence: np.random.SeedSequence, count: int) -> list[np.random.SeedSequence]:
     key = tuple(sequence.spawn_key)
     return [np.random.SeedSequence(sequence.entropy, spawn_key=key + (i,)) for i in range(count)]
+
+
+def seed_for(sequence: np.random.SeedSequence, label: str) -> int:
+    """One torch seed for the named child of sequence."""
+    return network_seeds(child(sequence, label), 1)[0]
+
+
+def generator_for(sequence: np.random.SeedSequence, label: str) -> torch.Generator:
+    """A torch.Generator seeded from the named child of sequence."""
+    return torch.Generator().manual_seed(seed_for(sequence, label))
