@@ -3,7 +3,6 @@
 Thin by design: every computation lives in lib/.
 """
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -40,8 +39,7 @@ def pytest_configure(config):
             "seed": settings.parse_seed(option("--claims-seed", "claims_seed")),
             "artifacts": settings.prepare_artifacts_dir(Path(config.rootpath, option("--artifacts", "artifacts"))),
             "device": settings.parse_device(option("--device", "claims_device")),
-            "threads": settings.set_thread_count(_worker_count(config)),
-            "threads_per_worker": settings.threads_for(_xdist_workers(config) or 1),
+            "threads_per_process": settings.set_thread_count(_xdist_workers(config) or _worker_count(config)),
         }
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
@@ -50,18 +48,18 @@ def pytest_configure(config):
 
 
 def _xdist_workers(config) -> int:
+    """How many xdist workers share this machine (0 without xdist)."""
     return int(getattr(config.option, "numprocesses", None) or 0)
 
 
 def _worker_count(config) -> int:
-    if hasattr(config, "workerinput"):
-        return int(config.workerinput.get("workercount", 1))
-    return 1
+    """Inside an xdist worker, how many workers there are; 1 elsewhere."""
+    return int(config.workerinput.get("workercount", 1)) if hasattr(config, "workerinput") else 1
 
 
 @pytest.fixture(scope="session")
 def run_settings(pytestconfig) -> dict:
-    """The validated seed, artifacts folder, device and thread count of this run."""
+    """The validated seed, artifacts folder, device and threads per process of this run."""
     return pytestconfig.stash[SETTINGS]
 
 
@@ -77,14 +75,15 @@ def seeds(run_settings):
 
 
 class Artifacts:
-    """Saves one test's figures as PNG under <artifacts>/<claim id>/ and remembers their paths."""
+    """Saves one test's figures as PNG under <artifacts>/<claim id>/ and remembers their paths
+    (relative to the artifacts folder, as findings record them)."""
 
     def __init__(self, root: Path):
         self.root, self.paths = root, []
 
     def save(self, claim_id: str, name: str, figure) -> str:
         path = save_figure(figure, self.root / claim_id / f"{name}.png")
-        self.paths.append(str(path))
+        self.paths.append(str(path.relative_to(self.root)))
         return str(path)
 
 
@@ -139,15 +138,15 @@ def pytest_sessionfinish(session):
         return
     root = config.stash[SETTINGS]["artifacts"]
     report.write_atomically(root / "findings.json", report.findings_json(findings, _environment(config)))
-    report.write_atomically(root / "FINDINGS.md", report.findings_markdown(findings, root))
+    report.write_atomically(root / "FINDINGS.md", report.findings_markdown(findings))
 
 
 def _environment(config) -> dict:
     run = config.stash[SETTINGS]
     return {
         "python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-        "scipy": scipy.__version__, "platform": platform.platform(), "threads_per_process": run["threads_per_worker"],
-        "xdist_workers": _xdist_workers(config), "device": run["device"],
+        "scipy": scipy.__version__, "platform": platform.platform(), "threads_per_process": run["threads_per_process"],
+        "xdist_workers": _xdist_workers(config), "device": run["device"], "artifacts": str(run["artifacts"]),
         "root_seed": run["seed"], "command": " ".join(["pytest", *config.invocation_params.args]),
     }
 

@@ -35,7 +35,7 @@ class Finding:
     test: dict
     setup: dict
     tables: list = field(default_factory=list)  # [{"title", "columns", "rows"}], e.g. a sensitivity study
-    artifacts: list = field(default_factory=list)
+    artifacts: list = field(default_factory=list)  # figure paths, relative to the artifacts folder
     seconds: float = 0.0
 
     def __post_init__(self):

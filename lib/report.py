@@ -11,9 +11,13 @@ def write_atomically(path: Path, text: str) -> None:
     """Write text to path through a temporary file and a rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def findings_json(findings: list[Finding], environment: dict) -> str:
@@ -21,10 +25,11 @@ def findings_json(findings: list[Finding], environment: dict) -> str:
     return json.dumps({"environment": environment, "findings": records}, indent=2) + "\n"
 
 
-def findings_markdown(findings: list[Finding], artifacts_dir: Path) -> str:
+def findings_markdown(findings: list[Finding]) -> str:
+    """A table of all findings, then a section per claim; figure paths are relative to the artifacts folder."""
     findings = sorted(findings, key=lambda f: f.id)
     lines = ["# Findings", "", "| id | verdict | measured | source |", "|---|---|---|---|"]
-    lines += [f"| [`{f.id}`](#{f.id}) | {f.verdict} | {f.summary} | {f.source} |" for f in findings]
+    lines += [f"| [`{f.id}`](#{f.id}) | {f.verdict} | {_cell(f.summary)} | {f.source} |" for f in findings]
     for f in findings:
         lines += ["", f"## {f.id}", "", f"**{f.verdict}**: {f.summary}", "",
                   f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}",
@@ -32,7 +37,7 @@ def findings_markdown(findings: list[Finding], artifacts_dir: Path) -> str:
         lines += [f"- {key}: {format_value(value)}" for key, value in f.measured.items()]
         for table in f.tables:
             lines += ["", f"**{table['title']}**", "", _table(table["columns"], table["rows"])]
-        lines += [""] + [f"![{Path(p).name}]({_relative(p, artifacts_dir)})" for p in f.artifacts]
+        lines += [""] + [f"![{Path(p).name}]({p})" for p in f.artifacts]
     return "\n".join(lines) + "\n"
 
 
@@ -44,11 +49,9 @@ def terminal_table(findings: list[Finding]) -> list[str]:
 
 def _table(columns, rows) -> str:
     head = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    return "\n".join(head + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+    return "\n".join(head + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows])
 
 
-def _relative(path: str, base: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path(base).resolve()))
-    except ValueError:
-        return path
+def _cell(value) -> str:
+    """A value safe inside a Markdown table cell."""
+    return str(value).replace("|", "\\|")

@@ -59,7 +59,8 @@ def test_findings_files_hold_every_field(project):
     fields = {"id", "statement", "source", "verdict", "measured", "rule", "test", "setup", "artifacts", "seconds"}
     assert all(fields <= f.keys() for f in data["findings"])
     supported = data["findings"][2]
-    assert supported["artifacts"] and Path(supported["artifacts"][0]).exists()
+    assert supported["artifacts"] == ["fake-supported/curve.png"]
+    assert (project.path / "out" / supported["artifacts"][0]).exists()
     markdown = (project.path / "out" / "FINDINGS.md").read_text()
     assert "| [`fake-refuted`](#fake-refuted) | refuted |" in markdown and "![curve.png](fake-supported/curve.png)" in markdown
 
