@@ -180,6 +180,8 @@ def test_normal_std_sigmoid_vanishes(lab3, finding, artifacts, run_settings):
     failing = [sigma for sigma, (ok, _) in results.items() if not ok]
     artifacts.save(SIGMOID.id, "sigmoid_activations", violins(lab3, "sigmoid", [NORMAL[s] for s in SIGMAS] + [XAVIER]))
     artifacts.save(SIGMOID.id, "sigmoid_gradients", gradient_lines(lab3, "sigmoid", [NORMAL[s] for s in SIGMAS], "backprop_grad_norm"))
+    artifacts.save(SIGMOID.id, "sigmoid_weight_gradients", gradient_lines(
+        lab3, "sigmoid", [NORMAL[s] for s in SIGMAS] + [XAVIER], "weight_grad_norm"))
     summary = "; ".join(f"σ={s}: spread h5/h1 {m['spread_h5_over_h1'].text(2)}, grad h1/h5 {m['grad_h1_over_h5'].text(2)}"
                         for s, m in zip(SIGMAS, measured.values()))
     if failing:

@@ -10,6 +10,7 @@ from lib.naming import lookup, require_count
 from lib.training import make_optimizer, train
 
 OPTIMIZER_CODES = {"adam": ADAM, "sgd": SGD}
+ENGINES = {"auto": "the kernel on the CPU, torch elsewhere", "kernel": "numba, CPU only", "torch": "lib.training.train"}
 
 
 @dataclass
@@ -56,7 +57,7 @@ def train_regression(net: StackedMLP, slope: float, x: np.ndarray, y: np.ndarray
     code = lookup("optimizer", optimizer, OPTIMIZER_CODES)
     snapshot_at = np.zeros(epochs + 1, dtype=np.bool_)
     snapshot_at[[e for e in snapshot_epochs if 0 <= e <= epochs]] = True
-    lookup("engine", engine, {"auto": 0, "kernel": 1, "torch": 2})
+    lookup("engine", engine, ENGINES)
     if engine == "kernel" or (engine == "auto" and device == "cpu"):
         params = flat_parameters(net)
         snapshots = np.zeros((int(snapshot_at.sum()), net.count, params.shape[1]))
