@@ -37,8 +37,10 @@ class LuProtocol:
         for name in ("weight_layers", "width", "train_points", "batch_size", "runs"):
             require_count(name, getattr(self, name), minimum=2 if name == "weight_layers" else 1)
         require_count("epochs", self.epochs, minimum=0)
-        lookup("activation", self.activation, SLOPES)
-        get_target(self.target), get_initializer(self.weight_init), get_initializer(self.bias_init)
+        lookup("activation", self.activation, SLOPES)  # each lookup raises a one-line error for an unknown name
+        get_target(self.target)
+        get_initializer(self.weight_init)
+        get_initializer(self.bias_init)
 
     @property
     def hidden_slope(self) -> float:
