@@ -339,7 +339,7 @@ def violin_figures(week10, artifacts, claim_id: str):
                         ("pooled", f"pooled over {INITIALIZATIONS} initializations")):
         panels = {f"{a}, {INIT_LABELS[i]}": week10[a, i][kind] for i in INITS for a in ACTIVATIONS}
         artifacts.save(claim_id, f"gradient_violins_{kind}", plots.layer_violins(
-            panels, LAYERS, f"Per-sample weight gradients per layer, {title}", columns=3, sharey=True))
+            panels, LAYERS, f"Per-sample weight gradients per layer, {title}", columns=3, sharey=True, central=0.98))
 
 
 VANISH = Claim(

@@ -31,10 +31,17 @@ def _finish(figure, ax, xlabel: str, ylabel: str, title: str):
 
 
 def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title: str, columns: int = 4,
-                  sharey: bool = False):
-    """One panel per setting: the distribution of each layer's values as violins (Perunicic's figure)."""
+                  sharey: bool = False, central: float | None = None):
+    """One panel per setting: the distribution of each layer's values as violins (Perunicic's figure).
+    central (e.g. 0.98) clips every panel to that shared central share of all values, so heavy tails
+    do not flatten the violins; the title says so."""
     rows = -(-len(samples) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False, sharey=sharey)
+    if central is not None:
+        everything = np.concatenate([np.ravel(v) for v in samples.values()])
+        low, high = np.quantile(everything, [(1 - central) / 2, (1 + central) / 2])
+        samples = {label: np.clip(values, low, high) for label, values in samples.items()}
+        title = f"{title} (central {central:.0%} of all values shown)"
     for ax, (label, values) in zip(axes.flat, samples.items()):
         ax.violinplot(list(values), showextrema=False)
         ax.set_xticks(range(1, len(layer_names) + 1), layer_names)
