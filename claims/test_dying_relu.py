@@ -16,9 +16,9 @@ import pytest
 import torch
 
 from lib import plots
-from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, collapsed, dead_layers, dead_on_positive_ray,
+from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, collapsed, collapsed_fractions, dead_layers, dead_on_positive_ray,
                           first_dead_layer, output_range)
-from lib.findings import Claim
+from lib.findings import Claim, combine_verdicts
 from lib.initializers import get_initializer
 from lib.lu import LuProtocol, run_lu
 from lib.seeding import child, generator_for
@@ -57,7 +57,8 @@ def collapse_estimate(run, tolerance: float = HEADLINE_TOLERANCE, net=None):
 
 
 def at_tolerances(run) -> dict:
-    return {f"{t:g}": rate_interval(collapse_count(run, t), run.protocol.runs, CONFIDENCE) for t in TOLERANCES}
+    counts = collapsed_fractions(run.final, GRID, run.target_range)
+    return {f"{t:g}": rate_interval(k, run.protocol.runs, CONFIDENCE) for t, k in counts.items()}
 
 
 def setup_for(protocol: LuProtocol, run_settings, **extra) -> dict:
@@ -79,9 +80,7 @@ OVER_90 = Claim(
 
 def over_90_verdict(counts: dict[str, int], runs: int) -> tuple[str, dict]:
     verdicts = {t: rate_verdict(k, runs, 0.90, CONFIDENCE) for t, k in counts.items()}
-    overall = "refuted" if "refuted" in verdicts.values() else (
-        "supported" if set(verdicts.values()) == {"supported"} else "inconclusive")
-    return overall, verdicts
+    return combine_verdicts(verdicts.values()), verdicts
 
 
 def test_lu_relu_collapse_over_90(lu, finding, artifacts, run_settings):
@@ -311,12 +310,17 @@ TARGET_MEAN = Claim(
 )
 
 
-def target_mean_verdict(run, net) -> tuple[bool, object]:
+def collapsed_constants(run, net) -> tuple[np.ndarray, np.ndarray]:
+    """The collapsed networks' constant outputs (their output at x = 0) and their runs' training-target means."""
     is_collapsed = collapsed(net, GRID, run.target_range)
     with torch.no_grad():
         constant = net.forward(torch.zeros(1, 1, dtype=net.weights[0].dtype))[:, 0, 0].numpy()
-    deviation = np.abs(constant - run.target_mean)[is_collapsed] / run.target_range
-    estimate = mean_interval(deviation, 0.99)
+    return constant[is_collapsed], run.target_mean[is_collapsed]
+
+
+def target_mean_verdict(run, net) -> tuple[bool, object]:
+    constant, target_mean = collapsed_constants(run, net)
+    estimate = mean_interval(np.abs(constant - target_mean) / run.target_range, 0.99)
     return estimate.high < 0.01, estimate
 
 
@@ -327,10 +331,7 @@ def test_collapsed_net_outputs_target_mean(lu, finding, artifacts, run_settings)
         ok, estimate = target_mean_verdict(run, run.final)
         holds.append(ok)
         measured[t] = {"relative_deviation": estimate, "target_range": run.target_range}
-        is_collapsed = collapsed(run.final, GRID, run.target_range)
-        with torch.no_grad():
-            hist[t] = (run.final.forward(torch.zeros(1, 1, dtype=torch.float64))[:, 0, 0].numpy()[is_collapsed],
-                       run.target_mean[is_collapsed])
+        hist[t] = collapsed_constants(run, run.final)
     artifacts.save(TARGET_MEAN.id, "constant_vs_target_mean", _scatter(hist))
     summary = "; ".join(f"{t}: |c − ȳ| / range = {m['relative_deviation'].text()}" for t, m in measured.items())
     finding.conclude(TARGET_MEAN.finding(

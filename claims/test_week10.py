@@ -17,7 +17,7 @@ from hypothesis import given, settings, strategies as st
 
 from lib import plots
 from lib.ensemble import StackedMLP
-from lib.findings import Claim
+from lib.findings import Claim, combine_verdicts
 from lib.activations import get_activation, identity
 from lib.seeding import child, generator_for, network_seeds, seed_for
 from lib.stats import geometric_mean_interval, mean_interval, rate_interval
@@ -423,8 +423,7 @@ def glorot_verdict(glorot: np.ndarray, uniform: np.ndarray) -> tuple[str, dict]:
                    "spread only for sigmoid; for tanh and ReLU it differs from U(−1, 1) (std 0.58) within noise")
 def test_week10_glorot_vs_uniform(week10, finding, artifacts, run_settings):
     results = {a: glorot_verdict(week10[a, "glorot_normal"]["spread"], week10[a, "uniform"]["spread"]) for a in ACTIVATIONS}
-    verdicts = [v for v, _ in results.values()]
-    overall = "supported" if set(verdicts) == {"supported"} else ("refuted" if "refuted" in verdicts else "inconclusive")
+    overall = combine_verdicts(v for v, _ in results.values())
     measured = {a: m for a, (_, m) in results.items()}
     for a in ACTIVATIONS:
         measured[a]["spread_per_layer_glorot"] = np.median(week10[a, "glorot_normal"]["spread"], axis=0).round(6).tolist()

@@ -44,10 +44,6 @@ class StackedMLP:
             post.append(x)
         return pre, post
 
-    def select(self, index) -> "StackedMLP":
-        """The sub-ensemble of the networks at index (a slice, list or mask)."""
-        return StackedMLP([w[index] for w in self.weights], [b[index] for b in self.biases], self.activations)
-
 
 def _batched(x: torch.Tensor, count: int) -> torch.Tensor:
     return x if x.dim() == 3 else x.unsqueeze(0).expand(count, *x.shape)

@@ -5,6 +5,14 @@ from dataclasses import asdict, dataclass, field
 VERDICTS = ("supported", "refuted", "inconclusive")
 
 
+def combine_verdicts(verdicts) -> str:
+    """A claim made of parts: 'supported' if every part is, 'refuted' if any part is, else 'inconclusive'."""
+    verdicts = list(verdicts)
+    if "refuted" in verdicts:
+        return "refuted"
+    return "supported" if verdicts and set(verdicts) == {"supported"} else "inconclusive"
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claim of CLAIMS.md and the verdict rule fixed before anything is measured."""

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from lib.activations import get_activation, identity
 from lib.ensemble import StackedMLP, build_mlp
-from lib.initializers import Initializer, get_initializer, weight_std
+from lib.initializers import Initializer, get_initializer
 from lib.probes import LayerStats, activation_sample, probe_layers
 
 
@@ -52,9 +52,6 @@ class InitSetting:
 
     def initializer(self) -> Initializer:
         return get_initializer(self.name, std=self.std) if self.std is not None else get_initializer(self.name)
-
-    def weight_var(self, fan_in: int, fan_out: int) -> float:
-        return weight_std(self.name, fan_in, fan_out, **({"std": self.std} if self.std else {})) ** 2
 
 
 def probe_lab3(activation: str, setting: InitSetting, seeds: list[int], x, labels, device: str = "cpu",

@@ -58,11 +58,6 @@ def rate_interval(successes: int, trials: int, confidence: float) -> Estimate:
     return Estimate(successes / trials, float(ci.low), float(ci.high), int(trials), confidence)
 
 
-def rate_exceeds(successes: int, trials: int, threshold: float) -> float:
-    """One-sided exact binomial p-value for 'the rate exceeds threshold'."""
-    return float(stats.binomtest(int(successes), int(trials), threshold, alternative="greater").pvalue)
-
-
 def rate_verdict(successes: int, trials: int, threshold: float, confidence: float) -> str:
     """'supported' if the one-sided lower bound exceeds threshold, 'refuted' if the upper is below, else 'inconclusive'."""
     one_sided = rate_interval(successes, trials, 2 * confidence - 1)  # each side then holds 1 - confidence

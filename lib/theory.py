@@ -1,5 +1,4 @@
 """Closed-form predictions the claims are checked against."""
-import math
 
 
 def linear_gain(fan_in: int, weight_var: float) -> float:
@@ -15,16 +14,6 @@ def relu_gain(fan_in: int, weight_var: float, slope: float = 0.0) -> float:
 def tanh_small_signal_gain(fan_in: int, weight_var: float) -> float:
     """Variance gain of a tanh layer near 0, where tanh'(0) = 1: fan_in · Var[W] (Glorot & Bengio 2010 eq. 5)."""
     return fan_in * weight_var
-
-
-def sigmoid_small_signal_spread_gain(fan_in: int, weight_var: float) -> float:
-    """Gain of the across-sample variance of a sigmoid layer near 0, where σ'(0) = 1/4: fan_in·Var[W]/16."""
-    return fan_in * weight_var / 16.0
-
-
-def ln_classes(classes: int) -> float:
-    """The cross-entropy of a uniform guess over classes: ln(classes)."""
-    return math.log(classes)
 
 
 def born_dead_probability(width: int, hidden_layers: int) -> float:

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from lib.findings import combine_verdicts
 from lib.stats import geometric_mean_interval, mean_interval, rate_interval, rate_verdict
 
 
@@ -25,3 +26,10 @@ def test_intervals_cover_the_truth():
     ratios = np.exp(rng.normal(np.log(0.5), 0.1, 50))
     g = geometric_mean_interval(ratios, 0.99)
     assert g.low < 0.5 < g.high
+
+
+def test_combine_verdicts():
+    assert combine_verdicts(["supported", "supported"]) == "supported"
+    assert combine_verdicts(["supported", "inconclusive"]) == "inconclusive"
+    assert combine_verdicts(["inconclusive", "refuted", "supported"]) == "refuted"
+    assert combine_verdicts([]) == "inconclusive"

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from lib.theory import relu_gain, tanh_small_signal_gain
+from lib.theory import linear_gain, relu_gain, tanh_small_signal_gain
 
 
 def simulated_gain(activation, fan_in: int, weight_std: float, seed: int = 0) -> float:
@@ -27,3 +27,7 @@ def test_leaky_relu_gain():
 def test_tanh_small_signal_gain():
     small = lambda z: torch.tanh(z * 1e-3) / 1e-3  # tanh in its linear regime
     assert simulated_gain(small, 100, 0.05) == pytest.approx(tanh_small_signal_gain(100, 0.05**2), rel=0.1)
+
+
+def test_linear_gain():
+    assert simulated_gain(lambda z: z, 100, 0.1) == pytest.approx(linear_gain(100, 0.01), rel=0.1)
