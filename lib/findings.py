@@ -21,12 +21,13 @@ class Claim:
     statement: str
     source: str
     rule: str
+    false_failure: float = 0.0  # P(the test fails while the claim is true), at the margin the rule is designed for
 
     def finding(self, verdict: str, summary: str, measured: dict, test: dict, setup: dict, **extra) -> "Finding":
         """The finding of this claim with what was measured."""
         measured, test, setup = (json.loads(json.dumps(d, default=_plain)) for d in (measured, test, setup))
         return Finding(id=self.id, statement=self.statement, source=self.source, rule=self.rule,
-                       verdict=verdict, summary=summary, measured=measured, test=test, setup=setup, **extra)
+                       false_failure=self.false_failure, verdict=verdict, summary=summary, measured=measured, test=test, setup=setup, **extra)
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Finding:
     measured: dict
     test: dict
     setup: dict
+    false_failure: float = 0.0  # the claim's stated false-failure probability (0: deterministic)
     tables: list = field(default_factory=list)  # [{"title", "columns", "rows"}], e.g. a sensitivity study
     artifacts: list = field(default_factory=list)  # figure paths, relative to the artifacts folder
     seconds: float = 0.0
@@ -63,6 +65,7 @@ class Finding:
             f"[{self.id}] {self.verdict.upper()}: {self.summary}",
             f"  claim:  {self.statement} ({self.source})",
             f"  rule:   {self.rule}",
+            f"  false-failure probability: {self.false_failure:.1e}",
             f"  test:   {format_value(self.test)}",
             f"  setup:  {format_value(self.setup)}",
         ]

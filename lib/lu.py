@@ -83,12 +83,16 @@ def lu_networks(protocol: LuProtocol, seeds: list[int], device: str = "cpu") -> 
                      get_initializer(protocol.bias_init), seeds, device)
 
 
-def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epochs=(), device: str = "cpu") -> LuRun:
-    """Initialize, draw the data of and train protocol.runs networks, each from its own spawned seeds."""
+def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epochs=(), device: str = "cpu",
+           first_run: int = 0) -> LuRun:
+    """Initialize, draw the data of and train protocol.runs networks, runs first_run, first_run + 1, …, each from
+    its own spawned seeds (so runs 1000..1999 extend runs 0..999 without retraining them)."""
     runs = protocol.runs
-    net = lu_networks(protocol, network_seeds(child(sequence, "init"), runs))
-    x, y = training_sets(protocol.target, protocol.train_points, network_seeds(child(sequence, "data"), runs))
-    training = train_regression(net, protocol.hidden_slope, x, y, network_seeds(child(sequence, "shuffle"), runs),
+    require_count("first run", first_run, minimum=0)
+    seeds_of = lambda label: network_seeds(child(sequence, label), runs, first_run)
+    net = lu_networks(protocol, seeds_of("init"))
+    x, y = training_sets(protocol.target, protocol.train_points, seeds_of("data"))
+    training = train_regression(net, protocol.hidden_slope, x, y, seeds_of("shuffle"),
                                 protocol.epochs, protocol.batch_size, protocol.optimizer, protocol.lr,
                                 protocol.momentum, snapshot_epochs=sorted({0, *snapshot_epochs}), device=device)
     values = get_target(protocol.target)(grid())

@@ -19,3 +19,9 @@ def require_count(name: str, value, minimum: int = 1) -> None:
     """Raise ValueError unless value is an integer of at least minimum."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def require_probability(name: str, value) -> None:
+    """Raise ValueError unless value is a number strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {value!r}")

@@ -32,7 +32,7 @@ def findings_markdown(findings: list[Finding]) -> str:
     lines += [f"| [`{f.id}`](#{f.id}) | {f.verdict} | {_cell(f.summary)} | {f.source} |" for f in findings]
     for f in findings:
         lines += ["", f"## {f.id}", "", f"**{f.verdict}**: {f.summary}", "",
-                  f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}",
+                  f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}", f"- false-failure probability: {f.false_failure:.1e}",
                   f"- test: {format_value(f.test)}", f"- setup: {format_value(f.setup)}", f"- seconds: {f.seconds:.1f}"]
         lines += [f"- {key}: {format_value(value)}" for key, value in f.measured.items()]
         for table in f.tables:

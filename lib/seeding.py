@@ -16,14 +16,15 @@ def child(sequence: np.random.SeedSequence, label: str) -> np.random.SeedSequenc
     return np.random.SeedSequence(sequence.entropy, spawn_key=key)
 
 
-def network_seeds(sequence: np.random.SeedSequence, count: int) -> list[int]:
-    """One torch seed per network, spawned from sequence (network k's seed does not depend on count)."""
-    return [int(s.generate_state(1, np.uint64)[0] >> 1) for s in _spawn(sequence, count)]
+def network_seeds(sequence: np.random.SeedSequence, count: int, start: int = 0) -> list[int]:
+    """The torch seeds of networks start .. start + count − 1, spawned from sequence (network k's seed depends on
+    k alone, not on count or start: an experiment extended from n to more runs keeps its first n)."""
+    return [int(s.generate_state(1, np.uint64)[0] >> 1) for s in _spawn(sequence, count, start)]
 
 
-def _spawn(sequence: np.random.SeedSequence, count: int) -> list[np.random.SeedSequence]:
+def _spawn(sequence: np.random.SeedSequence, count: int, start: int = 0) -> list[np.random.SeedSequence]:
     key = tuple(sequence.spawn_key)
-    return [np.random.SeedSequence(sequence.entropy, spawn_key=key + (i,)) for i in range(count)]
+    return [np.random.SeedSequence(sequence.entropy, spawn_key=key + (i,)) for i in range(start, start + count)]
 
 
 def seed_for(sequence: np.random.SeedSequence, label: str) -> int:

@@ -1,0 +1,144 @@
+"""Group-sequential decisions on a rate against a threshold: alpha split evenly over a fixed list of looks.
+
+A claim "the rate exceeds θ" starts from the protocol's sample size and, while its verdict is
+inconclusive, adds runs up to a stated cap. At look j of J the one-sided exact (Clopper–Pearson)
+bounds are taken at level alpha / J, so by Bonferroni the chance of *any* wrong 'supported' (or
+any wrong 'refuted') over all looks is at most alpha, whatever the data do between looks.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from lib.naming import require_count, require_probability
+from lib.stats import Estimate, rate_interval
+
+STAGES = (1000, 2000, 4000, 8000, 16000)
+
+
+@dataclass(frozen=True)
+class SequentialRateRule:
+    """'supported' when the rate's lower bound clears threshold at some look, 'refuted' when the upper bound
+    falls below it, 'inconclusive' when the cap is reached first; alpha one-sided over all looks."""
+
+    threshold: float
+    stages: tuple = STAGES
+    alpha: float = 0.05
+
+    def __post_init__(self):
+        require_probability("threshold", self.threshold)
+        require_probability("alpha", self.alpha)
+        for n in self.stages:
+            require_count("stage size", n)
+        if list(self.stages) != sorted(set(self.stages)):
+            raise ValueError(f"stages must be strictly increasing run counts, got {self.stages!r}")
+
+    @property
+    def alpha_per_look(self) -> float:
+        return self.alpha / len(self.stages)
+
+    def bounds(self, successes: int, trials: int) -> Estimate:
+        """The rate with its two-sided interval whose each side holds alpha / looks."""
+        return rate_interval(successes, trials, 1 - 2 * self.alpha_per_look)
+
+    def decide(self, successes: int, trials: int) -> str:
+        bounds = self.bounds(successes, trials)
+        if bounds.low > self.threshold:
+            return "supported"
+        if bounds.high < self.threshold:
+            return "refuted"
+        return "inconclusive"
+
+    def describe(self) -> str:
+        looks = ", ".join(f"{n:,}" for n in self.stages)
+        return (f"decided sequentially at {looks} runs (stop at the first decisive look): 'supported' when the "
+                f"one-sided lower Clopper–Pearson bound at level {self.alpha:g}/{len(self.stages)} exceeds "
+                f"{self.threshold:g}, 'refuted' when the upper bound is below it, else 'inconclusive' at the cap; "
+                f"error over all looks ≤ {self.alpha:g} (Bonferroni)")
+
+
+@dataclass
+class Look:
+    runs: int
+    successes: int
+    estimate: Estimate  # at the look's alpha / looks level
+    verdict: str
+
+    def as_dict(self) -> dict:
+        return {"runs": self.runs, "successes": self.successes, "estimate": self.estimate.as_dict(),
+                "verdict": self.verdict}
+
+
+@dataclass
+class SequentialDecision:
+    verdict: str
+    looks: list = field(default_factory=list)
+
+    @property
+    def runs(self) -> int:
+        return self.looks[-1].runs
+
+    @property
+    def final(self) -> Estimate:
+        return self.looks[-1].estimate
+
+    def as_dict(self) -> dict:
+        return {"verdict": self.verdict, "runs_used": self.runs, "final": self.final.as_dict(),
+                "looks": [look.as_dict() for look in self.looks]}
+
+
+def decide_sequentially(rule: SequentialRateRule, successes_at) -> SequentialDecision:
+    """Look at rule.stages in turn; successes_at(n) counts the successes among runs 1..n (runs are nested)."""
+    decision = SequentialDecision("inconclusive")
+    for n in rule.stages:
+        k = int(successes_at(n))
+        verdict = rule.decide(k, n)
+        decision.looks.append(Look(n, k, rule.bounds(k, n), verdict))
+        if verdict != "inconclusive":
+            decision.verdict = verdict
+            break
+    return decision
+
+
+def simulate_verdicts(rule: SequentialRateRule, true_rate: float, draws: int, rng: np.random.Generator) -> dict:
+    """Verdict frequencies of the rule over draws simulated binomial run sequences at true_rate (nested looks)."""
+    require_probability("true rate", true_rate)
+    require_count("draws", draws)
+    sizes = np.diff([0, *rule.stages])
+    cumulative = np.cumsum(rng.binomial(sizes, true_rate, size=(draws, len(sizes))), axis=1)
+    supported_from, refuted_up_to = np.array([decision_counts(rule, n) for n in rule.stages]).T
+    supported, refuted = cumulative >= supported_from, cumulative <= refuted_up_to
+    decisive = supported | refuted
+    first = np.where(decisive.any(axis=1), decisive.argmax(axis=1), -1)
+    rows = np.arange(draws)
+    said_supported = (first >= 0) & supported[rows, first]
+    said_refuted = (first >= 0) & refuted[rows, first]
+    return {"supported": float(said_supported.mean()), "refuted": float(said_refuted.mean()),
+            "inconclusive": float((first < 0).mean())}
+
+
+def decision_counts(rule: SequentialRateRule, n: int) -> tuple[int, int]:
+    """At a look of n runs, the smallest count that is 'supported' and the largest that is 'refuted' (−1 if none)."""
+    supported_from = _smallest(lambda k: rule.bounds(k, n).low > rule.threshold, n)
+    refuted_up_to = _smallest(lambda k: not rule.bounds(k, n).high < rule.threshold, n) - 1
+    return supported_from, refuted_up_to
+
+
+def _smallest(predicate, n: int) -> int:
+    """The smallest k in 0..n where the monotone predicate holds, n + 1 if none."""
+    low, high = 0, n + 1
+    while low < high:
+        middle = (low + high) // 2
+        if predicate(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def false_failure_bound(rule: SequentialRateRule, true_rate: float) -> float:
+    """An exact upper bound on P(verdict is not 'supported') at true_rate: P(refuted at some look) (union over
+    looks) + P(the last look's count falls short of 'supported')."""
+    refuted = sum(stats.binom.cdf(decision_counts(rule, n)[1], n, true_rate) for n in rule.stages)
+    short = stats.binom.cdf(decision_counts(rule, rule.stages[-1])[0] - 1, rule.stages[-1], true_rate)
+    return float(min(1.0, refuted + short))
