@@ -2,16 +2,13 @@
 
 Thin by design: every computation lives in lib/.
 """
-import platform
 import time
 from pathlib import Path
 
-import numpy
 import pytest
-import scipy
-import torch
 
-from lib import report, settings
+from lib import atomic, environment, report, settings
+from lib.cache import ExperimentCache
 from lib.findings import Finding
 from lib.plots import save_figure
 from lib.seeding import claim_seed_sequence
@@ -20,6 +17,7 @@ pytest_plugins = ["pytester"]  # for the plugin's own tests in tests/test_plugin
 
 COLLECTOR = pytest.StashKey["FindingsCollector"]()
 SETTINGS = pytest.StashKey[dict]()
+CACHE = pytest.StashKey[ExperimentCache]()
 
 
 def pytest_addoption(parser):
@@ -27,9 +25,12 @@ def pytest_addoption(parser):
     group.addoption("--artifacts", default=None, help="folder for figures and findings (ini: artifacts)")
     group.addoption("--claims-seed", default=None, help="root seed of every stochastic claim (ini: claims_seed)")
     group.addoption("--device", default=None, help="torch device for the engine: cpu or cuda[:N] (ini: claims_device)")
+    group.addoption("--claims-cache", default=None, help="folder of the experiment cache (ini: claims_cache)")
+    group.addoption("--no-claims-cache", action="store_true", help="compute every experiment; read and write no cache")
     parser.addini("artifacts", "folder for figures and findings", default="artifacts")
     parser.addini("claims_seed", "root seed of every stochastic claim", default="20101")
     parser.addini("claims_device", "torch device for the engine", default="cpu")
+    parser.addini("claims_cache", "folder of the experiment cache", default=".claims-cache")
 
 
 def pytest_configure(config):
@@ -37,12 +38,15 @@ def pytest_configure(config):
     try:
         config.stash[SETTINGS] = {
             "seed": settings.parse_seed(option("--claims-seed", "claims_seed")),
-            "artifacts": settings.prepare_artifacts_dir(Path(config.rootpath, option("--artifacts", "artifacts"))),
+            "artifacts": settings.prepare_writable_dir(Path(config.rootpath, option("--artifacts", "artifacts"))),
             "device": settings.parse_device(option("--device", "claims_device")),
             "threads_per_process": settings.set_thread_count(_xdist_workers(config) or _worker_count(config)),
+            "cache": None if config.getoption("--no-claims-cache") else settings.prepare_writable_dir(
+                Path(config.rootpath, option("--claims-cache", "claims_cache")), "claims cache folder"),
         }
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
+    config.stash[CACHE] = ExperimentCache(config.stash[SETTINGS]["cache"])
     config.stash[COLLECTOR] = FindingsCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "claims-findings")
 
@@ -61,6 +65,12 @@ def _worker_count(config) -> int:
 def run_settings(pytestconfig) -> dict:
     """The validated seed, artifacts folder, device and threads per process of this run."""
     return pytestconfig.stash[SETTINGS]
+
+
+@pytest.fixture(scope="session")
+def experiment_cache(pytestconfig) -> ExperimentCache:
+    """The experiment cache of this run (lib/cache.py): each expensive experiment computed once."""
+    return pytestconfig.stash[CACHE]
 
 
 @pytest.fixture(scope="session")
@@ -92,23 +102,26 @@ def artifacts(run_settings) -> Artifacts:
     return Artifacts(run_settings["artifacts"])
 
 
-STARTED = pytest.StashKey[float]()
+STARTED = pytest.StashKey[tuple]()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    item.stash[STARTED] = time.perf_counter()  # a finding's seconds include the fixtures it set up
+    # a finding's seconds, and where its experiments came from, include the fixtures it set up
+    item.stash[STARTED] = (time.perf_counter(), len(item.config.stash[CACHE].log))
 
 
 class FindingRecorder:
     """conclude(finding): record it for the report, then fail with its text unless it is supported."""
 
     def __init__(self, node, artifacts: Artifacts):
-        self.node, self.artifacts, self.started = node, artifacts, node.stash[STARTED]
+        self.node, self.artifacts = node, artifacts
+        self.started, self.cache_mark = node.stash[STARTED]
 
     def conclude(self, finding: Finding) -> Finding:
         finding.artifacts = [*finding.artifacts, *self.artifacts.paths]
         finding.seconds = round(time.perf_counter() - self.started, 2)
+        finding.experiments = self.node.config.stash[CACHE].origin_since(self.cache_mark)
         self.node.user_properties.append(("finding", finding.to_json()))
         if finding.verdict != "supported":
             pytest.fail(finding.text(), pytrace=False)
@@ -137,15 +150,14 @@ def pytest_sessionfinish(session):
     if hasattr(config, "workerinput") or not findings:
         return
     root = config.stash[SETTINGS]["artifacts"]
-    report.write_atomically(root / "findings.json", report.findings_json(findings, _environment(config)))
-    report.write_atomically(root / "FINDINGS.md", report.findings_markdown(findings))
+    atomic.write_text(root / "findings.json", report.findings_json(findings, _environment(config)))
+    atomic.write_text(root / "FINDINGS.md", report.findings_markdown(findings))
 
 
 def _environment(config) -> dict:
     run = config.stash[SETTINGS]
     return {
-        "python": platform.python_version(), "torch": torch.__version__, "numpy": numpy.__version__,
-        "scipy": scipy.__version__, "platform": platform.platform(), "threads_per_process": run["threads_per_process"],
+        **environment.describe(), "threads_per_process": run["threads_per_process"],
         "xdist_workers": _xdist_workers(config), "device": run["device"], "artifacts": str(run["artifacts"]),
         "root_seed": run["seed"], "command": " ".join(["pytest", *config.invocation_params.args]),
     }
@@ -160,3 +172,6 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(line)
     root = config.stash[SETTINGS]["artifacts"]
     terminalreporter.write_line(f"written: {root / 'findings.json'}, {root / 'FINDINGS.md'}")
+    cache = config.stash[CACHE]
+    if cache.folder is not None:
+        terminalreporter.write_line(f"experiment cache: {cache.folder} holds {cache.size_bytes() / 2**20:.1f} MiB")

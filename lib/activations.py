@@ -5,7 +5,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from lib.naming import lookup
+from lib.naming import lookup, require_in_range
 
 Activation = Callable[[torch.Tensor], torch.Tensor]
 
@@ -36,6 +36,5 @@ def get_activation(name: str, slope: float | None = None) -> Activation:
         return function
     if name != "leaky_relu":
         raise ValueError(f"slope applies to leaky_relu only, not to {name!r}")
-    if slope < 0:
-        raise ValueError(f"leaky_relu slope must be >= 0, got {slope!r}")
+    require_in_range("leaky_relu slope", slope, 0.0, 1.0)
     return partial(leaky_relu, slope=slope)

@@ -8,7 +8,9 @@ none of its units has a positive pre-activation at any grid point.
 import numpy as np
 import torch
 
+from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP
+from lib.initializers import get_initializer
 
 TOLERANCES = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 HEADLINE_TOLERANCE = 1e-3  # "effectively constant": varies by under 0.1% of the target's range
@@ -57,3 +59,12 @@ def dead_on_positive_ray(width: int, hidden_layers: int, count: int, weight_init
         dead |= (z <= 0).all(dim=2).squeeze(1)
         a, fan_in = torch.relu(z), width
     return dead.numpy()
+
+
+def born_dead_cached(cache: ExperimentCache, width: int, hidden_layers: int, count: int, weight_init: str,
+                     seed: int) -> np.ndarray:
+    """dead_on_positive_ray through the experiment cache, its generator seeded with seed."""
+    key = {"width": width, "hidden_layers": hidden_layers, "count": count, "weight_init": weight_init, "seed": seed}
+    compute = lambda: {"dead": dead_on_positive_ray(width, hidden_layers, count, get_initializer(weight_init),
+                                                    torch.Generator().manual_seed(seed))}
+    return cache.load_or_compute("born-dead", key, __name__, compute)["dead"]

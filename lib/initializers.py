@@ -5,7 +5,7 @@ from typing import Callable
 
 import torch
 
-from lib.naming import lookup, require_positive
+from lib.naming import lookup, require_finite, require_positive
 
 Initializer = Callable[[tuple, int, int, torch.Generator], torch.Tensor]
 
@@ -85,6 +85,9 @@ def get_initializer(name: str, **params) -> Initializer:
     function = lookup("initializer", ALIASES.get(name, name), INITIALIZERS)
     if "std" in params:
         require_positive("std", params["std"])
+    for bound in ("low", "high"):
+        if bound in params:
+            require_finite(f"uniform {bound}", params[bound])
     if "low" in params and "high" in params and not params["low"] < params["high"]:
         raise ValueError(f"uniform needs low < high, got low={params['low']!r}, high={params['high']!r}")
     return partial(function, **params) if params else function

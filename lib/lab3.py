@@ -1,14 +1,17 @@
 """The Lab3 / Perunicic MLP: 784 → linear 100 → hidden × [100 + activation] → 10 (softmax in the loss)."""
-from dataclasses import dataclass
+import hashlib
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from lib.activations import get_activation, identity
+from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP, build_mlp
 from lib.initializers import Initializer, get_initializer
 from lib.probes import LayerStats, activation_sample, probe_layers
+from lib.training import make_optimizer, train
 
 
 def lab3_mlp(
@@ -70,3 +73,45 @@ def deep_relu_mlp(weight_layers: int, width: int, weight_init: Initializer, seed
     widths = [inputs] + [width] * (weight_layers - 1) + [classes]
     activations = [get_activation("relu")] * (weight_layers - 1) + [identity]
     return build_mlp(widths, activations, weight_init, get_initializer("zeros"), seeds, device)
+
+
+def probe_lab3_cached(cache: ExperimentCache, activation: str, setting: InitSetting, seeds: list[int], x, labels,
+                      device: str = "cpu") -> tuple[LayerStats, np.ndarray]:
+    """probe_lab3 through the experiment cache (keyed by the digits themselves, the seeds and the device)."""
+    key = {"activation": activation, "init": [setting.name, setting.std], "seeds": seeds, "device": device,
+           "data": digest(x, labels)}
+
+    def compute():
+        stats, sample = probe_lab3(activation, setting, seeds, x, labels, device)
+        return {**asdict(stats), "sample": sample}
+
+    arrays = dict(cache.load_or_compute("lab3-probe", key, __name__, compute))
+    sample = arrays.pop("sample")
+    return LayerStats(**arrays), sample
+
+
+def train_deep_relu(weight_init: str, seeds: list[int], shuffle_seed: int, x, labels, weight_layers: int, width: int,
+                    lr: float, momentum: float, batch_size: int, epochs: int, device: str = "cpu") -> np.ndarray:
+    """He et al. Fig. 3's training: per-epoch mean training cross-entropy of each seed's net, [seeds, epochs].
+    Weights are drawn in float32 and trained in float64, so the curves do not hang on the CPU's vector kernels."""
+    net = deep_relu_mlp(weight_layers, width, get_initializer(weight_init), seeds).to(torch.float64, device)
+    optimizer = make_optimizer("sgd", net.parameters(), lr=lr, momentum=momentum)
+    history = train(net, x.to(device, torch.float64), labels.to(device), cross_entropy_per_network, optimizer,
+                    epochs, batch_size, shuffle_seed)
+    return history.T.numpy()
+
+
+def train_deep_relu_cached(cache: ExperimentCache, weight_init: str, seeds: list[int], shuffle_seed: int, x, labels,
+                           device: str = "cpu", **protocol) -> np.ndarray:
+    key = {"weight_init": weight_init, "seeds": seeds, "shuffle_seed": shuffle_seed, "device": device,
+           "data": digest(x, labels), **protocol}
+    compute = lambda: {"losses": train_deep_relu(weight_init, seeds, shuffle_seed, x, labels, device=device, **protocol)}
+    return cache.load_or_compute("deep-relu-training", key, __name__, compute)["losses"]
+
+
+def digest(*tensors) -> str:
+    """A short content hash of tensors, to key an experiment by its data."""
+    h = hashlib.sha256()
+    for t in tensors:
+        h.update(np.ascontiguousarray(t.cpu().numpy()).tobytes())
+    return h.hexdigest()[:16]

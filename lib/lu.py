@@ -2,12 +2,14 @@
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
+import torch
 
 from lib.activations import get_activation, identity
 from lib.ensemble import StackedMLP, build_mlp
-from lib.fast_training import TrainingRun, train_regression
+from lib.cache import ExperimentCache
+from lib.fast_training import OPTIMIZER_CODES, TrainingRun, flat_parameters, stacked_from_flat, train_regression
 from lib.initializers import get_initializer
-from lib.naming import lookup, require_count
+from lib.naming import lookup, require_count, require_in_range, require_positive
 from lib.seeding import child, network_seeds
 from lib.targets import grid, training_sets, get_target
 
@@ -38,7 +40,14 @@ class LuProtocol:
             require_count(name, getattr(self, name), minimum=2 if name == "weight_layers" else 1)
         require_count("epochs", self.epochs, minimum=0)
         lookup("activation", self.activation, SLOPES)  # each lookup raises a one-line error for an unknown name
+        lookup("optimizer", self.optimizer, OPTIMIZER_CODES)
         get_target(self.target)
+        require_positive("learning rate", self.lr)
+        require_in_range("momentum", self.momentum, 0.0, 1.0, high_open=True)
+        if self.slope is not None:
+            if self.activation != "leaky_relu":
+                raise ValueError(f"slope applies to leaky_relu only, not to activation {self.activation!r}")
+            require_in_range("leaky_relu slope", self.slope, 0.0, 1.0)
         get_initializer(self.weight_init)
         get_initializer(self.bias_init)
 
@@ -97,3 +106,36 @@ def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epoc
                                 protocol.momentum, snapshot_epochs=sorted({0, *snapshot_epochs}), device=device)
     values = get_target(protocol.target)(grid())
     return LuRun(protocol, y.mean(axis=1), float(values.max() - values.min()), training)
+
+
+def run_lu_cached(cache: ExperimentCache, protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epochs=(),
+                  device: str = "cpu", first_run: int = 0) -> LuRun:
+    """run_lu through the experiment cache: trained once per protocol, seeds, runs, snapshots, device and lib code."""
+    snapshots = sorted({0, *snapshot_epochs})
+    key = {"protocol": protocol.record(), "entropy": str(sequence.entropy), "spawn_key": list(sequence.spawn_key),
+           "first_run": first_run, "snapshots": snapshots, "device": device}
+    compute = lambda: run_arrays(run_lu(protocol, sequence, snapshots, device, first_run))
+    return run_from_arrays(protocol, cache.load_or_compute("lu-run", key, __name__, compute))
+
+
+def run_arrays(run: LuRun) -> dict:
+    """A LuRun as plain arrays (the kernel's flat parameter layout), for the cache."""
+    epochs = sorted(run.training.snapshots)
+    return {"final": flat_parameters(run.final), "snapshot_epochs": np.array(epochs, dtype=np.int64),
+            "snapshots": np.stack([flat_parameters(run.training.snapshots[e]) for e in epochs]),
+            "losses": run.training.losses, "target_mean": run.target_mean, "target_range": np.array(run.target_range)}
+
+
+def run_from_arrays(protocol: LuProtocol, arrays: dict) -> LuRun:
+    template = lu_template(protocol)
+    snapshots = {int(e): stacked_from_flat(s, template) for e, s in zip(arrays["snapshot_epochs"], arrays["snapshots"])}
+    training = TrainingRun(stacked_from_flat(arrays["final"], template), snapshots, arrays["losses"])
+    return LuRun(protocol, arrays["target_mean"], float(arrays["target_range"]), training)
+
+
+def lu_template(protocol: LuProtocol) -> StackedMLP:
+    """A one-network StackedMLP of the protocol's shapes and activations (its parameters unused)."""
+    hidden = get_activation(protocol.activation, protocol.slope if protocol.activation == "leaky_relu" else None)
+    widths = protocol.widths
+    return StackedMLP([torch.zeros(1, a, b) for a, b in zip(widths, widths[1:])],
+                      [torch.zeros(1, 1, b) for b in widths[1:]], [hidden] * (len(widths) - 2) + [identity])

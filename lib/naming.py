@@ -1,4 +1,5 @@
-"""Look up a named thing, failing with one line that lists what is accepted."""
+"""Look up a named thing, or check a number, failing with one line that names the bad value and what is accepted."""
+import math
 
 
 def lookup(kind: str, name: str, table: dict):
@@ -9,10 +10,27 @@ def lookup(kind: str, name: str, table: dict):
     return table[name]
 
 
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
 def require_positive(name: str, value) -> None:
-    """Raise ValueError unless value is a positive number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    """Raise ValueError unless value is a finite positive number."""
+    if not _is_number(value) or not value > 0:
+        raise ValueError(f"{name} must be a finite positive number, got {value!r}")
+
+
+def require_finite(name: str, value) -> None:
+    """Raise ValueError unless value is a finite number."""
+    if not _is_number(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def require_in_range(name: str, value, low: float, high: float, high_open: bool = False) -> None:
+    """Raise ValueError unless value is a finite number in [low, high] ([low, high) with high_open)."""
+    if not _is_number(value) or value < low or value > high or (high_open and value == high):
+        interval = f"[{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value!r}")
 
 
 def require_count(name: str, value, minimum: int = 1) -> None:
@@ -23,5 +41,5 @@ def require_count(name: str, value, minimum: int = 1) -> None:
 
 def require_probability(name: str, value) -> None:
     """Raise ValueError unless value is a number strictly between 0 and 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+    if not _is_number(value) or not 0 < value < 1:
         raise ValueError(f"{name} must be a number strictly between 0 and 1, got {value!r}")

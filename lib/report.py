@@ -1,23 +1,8 @@
 """findings.json and FINDINGS.md from the session's findings, each written atomically."""
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from lib.findings import Finding, format_value
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write text to path through a temporary file and a rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
 
 
 def findings_json(findings: list[Finding], environment: dict) -> str:
@@ -25,15 +10,22 @@ def findings_json(findings: list[Finding], environment: dict) -> str:
     return json.dumps({"environment": environment, "findings": records}, indent=2) + "\n"
 
 
+def suite_false_failure(findings: list[Finding]) -> str:
+    """The chance that any of these claims fails while true: at most the sum of their own (union bound)."""
+    return (f"suite-wide false-failure bound: {min(1.0, sum(f.false_failure for f in findings)):.2g} (the sum of the "
+            f"{len(findings)} claims' own, at the margins their rules are designed for)")
+
+
 def findings_markdown(findings: list[Finding]) -> str:
     """A table of all findings, then a section per claim; figure paths are relative to the artifacts folder."""
     findings = sorted(findings, key=lambda f: f.id)
-    lines = ["# Findings", "", "| id | verdict | measured | source |", "|---|---|---|---|"]
+    lines = ["# Findings", "", suite_false_failure(findings).capitalize() + ".", "",
+             "| id | verdict | measured | source |", "|---|---|---|---|"]
     lines += [f"| [`{f.id}`](#{f.id}) | {f.verdict} | {_cell(f.summary)} | {f.source} |" for f in findings]
     for f in findings:
         lines += ["", f"## {f.id}", "", f"**{f.verdict}**: {f.summary}", "",
                   f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}", f"- false-failure probability: {f.false_failure:.1e}",
-                  f"- test: {format_value(f.test)}", f"- setup: {format_value(f.setup)}", f"- seconds: {f.seconds:.1f}"]
+                  f"- test: {format_value(f.test)}", f"- setup: {format_value(f.setup)}", f"- seconds: {f.seconds:.1f} (experiments: {f.experiments or 'none'})"]
         lines += [f"- {key}: {format_value(value)}" for key, value in f.measured.items()]
         for table in f.tables:
             lines += ["", f"**{table['title']}**", "", _table(table["columns"], table["rows"])]
@@ -44,7 +36,7 @@ def findings_markdown(findings: list[Finding]) -> str:
 def terminal_table(findings: list[Finding]) -> list[str]:
     findings = sorted(findings, key=lambda f: f.id)
     width = max((len(f.id) for f in findings), default=2)
-    return [f"{f.id:<{width}}  {f.verdict:<12}  {f.summary}" for f in findings]
+    return [f"{f.id:<{width}}  {f.verdict:<12}  {f.summary}" for f in findings] + [suite_false_failure(findings)]
 
 
 def _table(columns, rows) -> str:

@@ -18,15 +18,15 @@ def parse_seed(raw) -> int:
     return seed
 
 
-def prepare_artifacts_dir(raw) -> Path:
-    """Create the artifacts folder and prove it writable, or raise a one-line ValueError naming it."""
-    path = Path(raw)
+def prepare_writable_dir(raw, what: str = "artifacts folder") -> Path:
+    """Create the folder and prove it writable, or raise a one-line ValueError naming it."""
+    path = Path(raw).expanduser()
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
             pass
     except OSError as error:
-        raise ValueError(f"artifacts folder {str(raw)!r} cannot be written: {error.strerror or error}") from None
+        raise ValueError(f"{what} {str(raw)!r} cannot be written: {error.strerror or error}") from None
     return path
 
 

@@ -84,3 +84,26 @@ def rate_difference(successes_a: int, trials_a: int, successes_b: int, trials_b:
 def matches_rate(successes: int, trials: int, expected: float) -> float:
     """Two-sided exact binomial p-value for 'the rate equals expected'."""
     return float(stats.binomtest(int(successes), int(trials), expected).pvalue)
+
+
+def bootstrap_interval(samples: tuple, statistic, confidence: float, seed: int) -> Estimate:
+    """statistic(*samples) over independent samples, with a BCa bootstrap interval (scipy.stats.bootstrap);
+    statistic takes the samples and an axis, as scipy's vectorized statistics do."""
+    samples = tuple(np.asarray(s, float) for s in samples)
+    result = stats.bootstrap(samples, statistic, vectorized=True, confidence_level=confidence, n_resamples=4000,
+                             method="BCa", rng=np.random.default_rng(seed))
+    ci = result.confidence_interval
+    return Estimate(float(statistic(*samples, axis=-1)), float(ci.low), float(ci.high), sum(s.size for s in samples),
+                    confidence)
+
+
+def equivalence(estimate: Estimate, margin: float) -> str:
+    """Two one-sided tests against ±margin, read off an interval whose each side holds the wanted alpha:
+    'above' (low > margin), 'below' (high < −margin), 'equivalent' (inside ±margin), else 'undecided'."""
+    if estimate.low > margin:
+        return "above"
+    if estimate.high < -margin:
+        return "below"
+    if -margin < estimate.low and estimate.high < margin:
+        return "equivalent"
+    return "undecided"

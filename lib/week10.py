@@ -1,10 +1,12 @@
 """The IN3050/4050 Week10 notebook: its small model, its data, and per-sample gradients (Week10 1.2–2.8)."""
+import hashlib
 import math
 
 import numpy as np
 import torch
 
 from lib.activations import get_activation, identity
+from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP, build_mlp
 from lib.initializers import get_initializer
 
@@ -68,6 +70,13 @@ def saturated_share(init: str, fan_in: int, inits: int, generator: torch.Generat
     return (torch.tanh(torch.bmm(x, w)).abs() > 0.99).float().mean(dim=(1, 2)).numpy()
 
 
+def saturated_share_cached(cache: ExperimentCache, init: str, fan_in: int, inits: int, seed: int) -> np.ndarray:
+    """saturated_share through the experiment cache, its generator seeded with seed."""
+    key = {"init": init, "fan_in": fan_in, "inits": inits, "seed": seed}
+    compute = lambda: {"share": saturated_share(init, fan_in, inits, torch.Generator().manual_seed(seed))}
+    return cache.load_or_compute("week10-saturation", key, __name__, compute)["share"]
+
+
 def gradient_spread(gradients: list[torch.Tensor]) -> np.ndarray:
     """Per network and layer, the std of its per-sample weight gradients over samples and entries, [K, layers]."""
     return torch.stack([g.flatten(1).std(dim=1) for g in gradients], dim=1).double().numpy()
@@ -76,3 +85,28 @@ def gradient_spread(gradients: list[torch.Tensor]) -> np.ndarray:
 def exact_zero_share(gradients: list[torch.Tensor]) -> np.ndarray:
     """Per network and layer, the share of per-sample weight-gradient entries that are exactly 0, [K, layers]."""
     return torch.stack([(g == 0).flatten(1).float().mean(dim=1) for g in gradients], dim=1).double().numpy()
+
+
+def gradient_ensemble(activation: str, init: str, seeds: list[int], x, y, single_seed: int) -> dict:
+    """Per-sample weight gradients of len(seeds) notebook models on x, y: per-layer spread and exact-zero share
+    [K, 4], a 20,000-value sample per layer for violins, and the same for the one model of single_seed."""
+    gradients = per_sample_weight_gradients(week10_mlp(activation, init, seeds), x, y)
+    single = per_sample_weight_gradients(week10_mlp(activation, init, [single_seed]), x, y)
+    return {"spread": gradient_spread(gradients), "zeros": exact_zero_share(gradients),
+            "pooled": violin_sample(gradients), "single": violin_sample(single),
+            "single_spread": gradient_spread(single)[0]}
+
+
+def gradient_ensemble_cached(cache: ExperimentCache, activation: str, init: str, seeds: list[int], x, y,
+                             single_seed: int) -> dict:
+    key = {"activation": activation, "init": init, "seeds": seeds, "single_seed": single_seed,
+           "data": hashlib.sha256(x.numpy().tobytes() + y.numpy().tobytes()).hexdigest()[:16]}
+    compute = lambda: gradient_ensemble(activation, init, seeds, x, y, single_seed)
+    return cache.load_or_compute("week10-gradients", key, __name__, compute)
+
+
+def violin_sample(gradients: list[torch.Tensor], size: int = 20_000) -> np.ndarray:
+    """size values drawn (with a fixed generator) from each layer's gradients, [layers, size]."""
+    rng = np.random.default_rng(0)
+    values = [g.flatten().numpy() for g in gradients]
+    return np.stack([v[rng.integers(0, v.size, size)] for v in values])

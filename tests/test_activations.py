@@ -22,7 +22,7 @@ def test_named_activations_match_torch():
 @pytest.mark.parametrize("call, message", [
     (lambda: get_activation("swish"), "unknown activation 'swish'; known: identity, leaky_relu, relu, sigmoid, tanh"),
     (lambda: get_activation("relu", slope=0.1), "slope applies to leaky_relu only"),
-    (lambda: get_activation("leaky_relu", slope=-1), "slope must be >= 0"),
+    (lambda: get_activation("leaky_relu", slope=-1), "leaky_relu slope must be a finite number in \\[0, 1\\], got -1"),
 ])
 def test_bad_names_get_one_line(call, message):
     with pytest.raises(ValueError, match=message):

@@ -52,7 +52,7 @@ def test_xavier_is_an_alias_of_glorot_normal():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: get_initializer("kaiming"), "unknown initializer 'kaiming'; known: "),
-    (lambda: get_initializer("normal", std=0), "std must be a positive number, got 0"),
+    (lambda: get_initializer("normal", std=0), "std must be a finite positive number, got 0"),
     (lambda: get_initializer("uniform", low=1, high=-1), "uniform needs low < high"),
 ])
 def test_bad_input_gets_one_line_naming_it(call, message):

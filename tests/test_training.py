@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lib.activations import get_activation, identity
-from lib.ensemble import build_mlp
+from lib.ensemble import StackedMLP, build_mlp
 from lib.fast_training import train_regression
 from lib.initializers import get_initializer
 from lib.kernel import permutation
@@ -63,3 +63,20 @@ def test_bad_training_settings_get_one_line(kwargs, message):
     settings = {"epochs": 1, "batch_size": 8} | kwargs
     with pytest.raises(ValueError, match=message):
         train_regression(net, 0.0, x, x, [1], settings.pop("epochs"), settings.pop("batch_size"), **settings)
+
+
+def test_networks_beyond_one_block_of_lanes_train_as_alone():
+    """11 networks fill one block of 8 lanes and part of a second; each must train exactly as it does alone."""
+    net = build_mlp(WIDTHS, [torch.relu, torch.relu, identity], get_initializer("he_normal"),
+                    get_initializer("zeros"), seeds=list(range(20, 31)))
+    x = np.random.default_rng(2).uniform(-2, 2, (net.count, POINTS))
+    seeds = list(range(40, 51))
+    together = train_regression(net, 0.0, x, np.abs(x), seeds, EPOCHS, BATCH, engine="kernel", snapshot_epochs=[1])
+    for k in (0, 7, 8, 10):
+        alone_net = StackedMLP([w[k:k + 1] for w in net.weights], [b[k:k + 1] for b in net.biases], net.activations)
+        alone = train_regression(alone_net, 0.0, x[k:k + 1], np.abs(x[k:k + 1]), seeds[k:k + 1], EPOCHS, BATCH,
+                                 engine="kernel", snapshot_epochs=[1])
+        for l in range(len(WIDTHS) - 1):
+            assert torch.equal(together.final.weights[l][k], alone.final.weights[l][0]), (k, l)
+            assert torch.equal(together.snapshots[1].biases[l][k], alone.snapshots[1].biases[l][0]), (k, l)
+        assert np.array_equal(together.losses[:, k], alone.losses[:, 0])

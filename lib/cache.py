@@ -1,0 +1,127 @@
+"""The experiment cache: each expensive experiment computed once, stored on disk under a key of all it depends on.
+
+An entry is `<folder>/<kind>/<digest>.npz` (the arrays) beside `<digest>.json` (its full key, readable). The
+key holds the experiment's protocol and seeds, the device, the versions of python / torch / numpy / numba /
+scipy, and a hash of the source of every `lib/` module the experiment runs through, so editing that code
+invalidates the entry. Entries are written atomically (a temporary file and a rename) under a file lock
+(filelock), so two xdist workers that need one experiment compute it once; an entry that cannot be read back
+whole is computed again and replaced. Every result is also kept in memory for the rest of the process.
+"""
+import ast
+import functools
+import hashlib
+import json
+import platform
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numba
+import numpy as np
+import scipy
+import torch
+from filelock import FileLock
+
+from lib.atomic import write_arrays, write_text
+
+LIB = Path(__file__).resolve().parent
+Arrays = dict[str, np.ndarray]
+
+
+def versions() -> dict:
+    return {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+            "numba": numba.__version__, "scipy": scipy.__version__}
+
+
+def lib_modules_used(module: str) -> list[str]:
+    """module and every lib module it imports, directly or through others (read from the source, not run)."""
+    seen, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        path = LIB / f"{name.removeprefix('lib.')}.py"
+        if name in seen or not path.exists():
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib"):
+                todo += [node.module] if node.module != "lib" else [f"lib.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("lib.")]
+    return sorted(seen)
+
+
+@functools.cache
+def source_hash(module: str, lib: Path = LIB) -> str:
+    """sha256 over the source of module and every lib module it imports."""
+    digest = hashlib.sha256()
+    for name in lib_modules_used(module):
+        digest.update(name.encode() + b"\0" + (lib / f"{name.removeprefix('lib.')}.py").read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class ExperimentCache:
+    """load_or_compute(kind, key, module, compute): the stored arrays of that experiment, or compute and store them.
+
+    folder None: nothing on disk (--no-claims-cache); results are still kept in memory for the process."""
+
+    folder: Path | None
+    memory: dict = field(default_factory=dict)
+    log: list = field(default_factory=list)  # (kind, "cache" | "computed") per experiment asked for, in order
+
+    def load_or_compute(self, kind: str, key: dict, module: str, compute: Callable[[], Arrays]) -> Arrays:
+        full_key = {"kind": kind, "key": key, "versions": versions(), "source": source_hash(module)}
+        text = json.dumps(full_key, sort_keys=True, default=str)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        if digest in self.memory:
+            arrays, origin = self.memory[digest]
+        elif self.folder is None:
+            arrays, origin = compute(), "computed"
+        else:
+            arrays, origin = self._from_disk(self.folder / kind / digest, text, compute)
+        self.memory[digest] = (arrays, origin)
+        self.log.append((kind, origin))
+        return arrays
+
+    def _from_disk(self, stem: Path, key_text: str, compute) -> tuple[Arrays, str]:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(stem) + ".lock"):
+            arrays = read_entry(stem.with_suffix(".npz"), key_text)
+            if arrays is not None:
+                return arrays, "cache"
+            arrays = compute()
+            write_arrays(stem.with_suffix(".npz"), __key__=np.array(key_text), **arrays)
+            write_text(stem.with_suffix(".json"), key_text)
+            return arrays, "computed"
+
+    def origin_since(self, mark: int) -> str:
+        """Where the experiments asked for since log position mark came from, in a few words."""
+        origins = {origin for _, origin in self.log[mark:]}
+        if not origins:
+            return "no stored experiment"
+        if self.folder is None:
+            return "computed (cache off)"
+        return {frozenset({"cache"}): "from the cache", frozenset({"computed"}): "computed"}.get(
+            frozenset(origins), "partly from the cache")
+
+    def size_bytes(self) -> int:
+        if self.folder is None or not self.folder.exists():
+            return 0
+        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+
+
+def read_entry(path: Path, key_text: str) -> Arrays | None:
+    """The arrays stored at path if the entry is whole and holds key_text; None (with a warning if damaged)."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        if str(arrays.pop("__key__")) != key_text:
+            raise ValueError("its key does not match its name")
+        return arrays
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        warnings.warn(f"experiment cache entry {path} is damaged ({error}); computing it again", stacklevel=2)
+        return None

@@ -1,0 +1,64 @@
+"""Bad input anywhere in the library or its command lines: one line that names the value and what is accepted."""
+import subprocess
+import sys
+
+import pytest
+
+from lib.activations import get_activation
+from lib.initializers import get_initializer
+from lib.lu import LuProtocol
+from lib.sequential import SequentialRateRule, simulate_verdicts
+from lib.settings import parse_device, parse_seed
+from lib.stability import parse_seeds
+from lib.stats import rate_interval
+from lib.targets import training_sets
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: LuProtocol(lr=-1), "learning rate must be a finite positive number, got -1"),
+    (lambda: LuProtocol(lr=NAN), "learning rate must be a finite positive number, got nan"),
+    (lambda: LuProtocol(lr=INF), "learning rate must be a finite positive number, got inf"),
+    (lambda: LuProtocol(lr="0.001"), "learning rate must be a finite positive number, got '0.001'"),
+    (lambda: LuProtocol(activation="leaky_relu", slope=INF), "leaky_relu slope must be a finite number in [0, 1], got inf"),
+    (lambda: LuProtocol(activation="leaky_relu", slope=-0.1), "leaky_relu slope must be a finite number in [0, 1], got -0.1"),
+    (lambda: LuProtocol(slope=0.1), "slope applies to leaky_relu only, not to activation 'relu'"),
+    (lambda: LuProtocol(optimizer="rmsprop"), "unknown optimizer 'rmsprop'; known: adam, sgd"),
+    (lambda: LuProtocol(momentum=1.0), "momentum must be a finite number in [0, 1), got 1.0"),
+    (lambda: LuProtocol(momentum=NAN), "momentum must be a finite number in [0, 1), got nan"),
+    (lambda: LuProtocol(runs=2.5), "runs must be an integer >= 1, got 2.5"),
+    (lambda: LuProtocol(train_points=0), "train_points must be an integer >= 1, got 0"),
+    (lambda: LuProtocol(bias_init="ones"), "unknown initializer 'ones'; known: "),
+    (lambda: get_initializer("normal", std=NAN), "std must be a finite positive number, got nan"),
+    (lambda: get_initializer("uniform", low=-INF, high=1), "uniform low must be a finite number, got -inf"),
+    (lambda: get_activation("leaky_relu", slope=NAN), "leaky_relu slope must be a finite number in [0, 1], got nan"),
+    (lambda: SequentialRateRule(threshold=1.5), "threshold must be a number strictly between 0 and 1, got 1.5"),
+    (lambda: SequentialRateRule(threshold=0.9, alpha=0), "alpha must be a number strictly between 0 and 1, got 0"),
+    (lambda: SequentialRateRule(threshold=0.9, stages=(2000, 1000)), "stages must be strictly increasing run counts"),
+    (lambda: SequentialRateRule(threshold=0.9, stages=(0, 1000)), "stage size must be an integer >= 1, got 0"),
+    (lambda: simulate_verdicts(SequentialRateRule(0.9), NAN, 10, None), "true rate must be a number strictly between"),
+    (lambda: training_sets("f1", -5, [1]), "training points must be an integer >= 1, got -5"),
+    (lambda: parse_seed("1e3"), "claims seed '1e3' is not an integer"),
+    (lambda: parse_device("gpu"), "device 'gpu' is not a torch device"),
+    (lambda: parse_seeds("1-x"), "seeds '1-x': '1-x' is not a seed or a range"),
+    (lambda: parse_seeds("9-3"), "seeds '9-3': range '9-3' is empty or negative"),
+])
+def test_bad_input_gets_one_line_naming_it(call, message):
+    with pytest.raises(ValueError) as error:
+        call()
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_rates_need_positive_trials():
+    with pytest.raises(ValueError):
+        rate_interval(3, 0, 0.95)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seeds", "a-b"], "'a-b' is not a seed or a range"),
+    (["--seeds", "1", "-n", "0"], "workers (-n) must be an integer >= 1, got 0"),
+])
+def test_the_stability_command_refuses_bad_options_in_one_line(args, message):
+    result = subprocess.run([sys.executable, "-m", "lib.stability", *args], capture_output=True, text=True)
+    assert result.returncode == 2 and message in result.stderr and result.stderr.count("error:") == 1

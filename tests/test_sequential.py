@@ -1,0 +1,54 @@
+"""The group-sequential rate rule, on simulated binomial draws (not networks)."""
+import math
+
+import numpy as np
+import pytest
+
+from lib.sequential import SequentialRateRule, decide_sequentially, false_failure_bound, simulate_verdicts
+
+RULE = SequentialRateRule(threshold=0.90)  # the over-90 claim's: 1,000 to 16,000 runs, alpha 0.05 over 5 looks
+DRAWS = 20_000
+
+
+def test_one_standard_error_above_the_threshold_is_decided_supported_within_the_cap():
+    one_se_above = 0.90 + math.sqrt(0.90 * 0.10 / 1000)
+    verdicts = simulate_verdicts(RULE, one_se_above, DRAWS, np.random.default_rng(1))
+    assert verdicts["supported"] >= 0.95 and verdicts["refuted"] < 0.001
+
+
+def test_at_the_threshold_it_wrongly_says_supported_no_more_often_than_alpha():
+    verdicts = simulate_verdicts(RULE, 0.90, DRAWS, np.random.default_rng(2))
+    assert verdicts["supported"] <= RULE.alpha
+    assert verdicts["refuted"] <= RULE.alpha
+
+
+def test_without_the_split_five_looks_would_overshoot_alpha():
+    """Why alpha is split: the same five looks, each at the full 0.05, say 'supported' at the threshold too often."""
+    naive = SequentialRateRule(threshold=0.90, alpha=0.05 * 5)
+    assert simulate_verdicts(naive, 0.90, DRAWS, np.random.default_rng(3))["supported"] > 0.05
+
+
+def test_the_stated_false_failure_bound_covers_the_simulated_rate():
+    for rate in (0.905, 0.91, 0.915):
+        simulated = simulate_verdicts(RULE, rate, DRAWS, np.random.default_rng(4))
+        assert 1 - simulated["supported"] <= false_failure_bound(RULE, rate) + 3 * math.sqrt(0.25 / DRAWS)
+    assert false_failure_bound(RULE, 0.915) < 1e-4
+
+
+def test_it_stops_at_the_first_decisive_look_and_keeps_every_look():
+    asked = []
+
+    def successes_at(n):
+        asked.append(n)
+        return round(0.91 * n)  # 0.91: inconclusive at 1,000 runs, supported once the runs are enough
+
+    decision = decide_sequentially(RULE, successes_at)
+    assert decision.verdict == "supported" and asked == [look.runs for look in decision.looks]
+    assert asked[0] == 1000 and asked == sorted(asked) and len(asked) < len(RULE.stages)
+    assert [look.verdict for look in decision.looks[:-1]] == ["inconclusive"] * (len(asked) - 1)
+
+
+@pytest.mark.parametrize("rate, verdict", [(0.95, "supported"), (0.80, "refuted")])
+def test_a_clear_rate_is_decided_at_the_first_look(rate, verdict):
+    decision = decide_sequentially(RULE, lambda n: round(rate * n))
+    assert decision.verdict == verdict and decision.runs == 1000
