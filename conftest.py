@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lib import atomic, environment, report, settings
+from lib import atomic, environment, progress, report, settings
 from lib.cache import ExperimentCache
 from lib.findings import Finding
 from lib.plots import save_figure
@@ -49,6 +49,19 @@ def pytest_configure(config):
     config.stash[CACHE] = ExperimentCache(config.stash[SETTINGS]["cache"])
     config.stash[COLLECTOR] = FindingsCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "claims-findings")
+    if config.option.verbose >= 0 and not hasattr(config, "workerinput"):  # quiet under -q and in xdist workers
+        progress.set_reporter(lambda text: _progress_line(config, text))
+
+
+def pytest_unconfigure(config):
+    progress.set_reporter(None)
+
+
+def _progress_line(config, text: str) -> None:
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is not None:
+        terminal.ensure_newline()
+        terminal.write_line(f"  claims: {text}", cyan=True)
 
 
 def _xdist_workers(config) -> int:

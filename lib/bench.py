@@ -29,6 +29,20 @@ def plain_seconds_per_network_epoch(protocol: LuProtocol, sequence, networks: in
     return (time.perf_counter() - started) / (networks * epochs)
 
 
+def flops_per_network_epoch(protocol: LuProtocol) -> float:
+    """Floating-point operations of one network's epoch in the kernel, a multiply-add counted as 2: per sample the
+    forward pass (2·fan_in·fan_out + the bias and the activation per unit), the backward pass (weight gradients
+    2·fan_in·fan_out, bias gradients, deltas 2·fan_in·fan_out below the first layer, the activation's derivative),
+    the loss (3); per step Adam's 12 per parameter (moments 5, update 7) or SGD's 2."""
+    layers = list(zip(protocol.widths, protocol.widths[1:]))
+    forward = sum(2 * a * b + 2 * b for a, b in layers)
+    backward = sum(2 * a * b + b for a, b in layers) + sum(2 * a * b + a for a, b in layers[1:])
+    parameters = sum(a * b + b for a, b in layers)
+    steps = -(-protocol.train_points // protocol.batch_size)
+    per_parameter = 12 if protocol.optimizer == "adam" else 2
+    return protocol.train_points * (forward + backward + 3) + steps * parameters * per_parameter
+
+
 def main(seed: int = 20101) -> dict:
     threads = set_thread_count()
     protocol = LuProtocol()
@@ -42,7 +56,7 @@ def main(seed: int = 20101) -> dict:
     return {
         "headline_seconds": round(headline, 2), "runs": protocol.runs, "epochs": protocol.epochs,
         "engine_seconds_per_network_epoch": engine, "plain_seconds_per_network_epoch": round(plain, 5),
-        "speedup": round(plain / engine), "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "gflops": round(flops_per_network_epoch(protocol) / engine / 1e9, 1), "speedup": round(plain / engine), "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "threads": threads, "torch": torch.__version__,
     }
 

@@ -24,6 +24,7 @@ import scipy
 import torch
 from filelock import FileLock
 
+from lib import progress
 from lib.atomic import write_arrays, write_text
 
 LIB = Path(__file__).resolve().parent
@@ -71,10 +72,12 @@ class ExperimentCache:
     memory: dict = field(default_factory=dict)
     log: list = field(default_factory=list)  # (kind, "cache" | "computed") per experiment asked for, in order
 
-    def load_or_compute(self, kind: str, key: dict, module: str, compute: Callable[[], Arrays]) -> Arrays:
+    def load_or_compute(self, kind: str, key: dict, module: str, compute: Callable[[], Arrays],
+                        label: str = "") -> Arrays:
         full_key = {"kind": kind, "key": key, "versions": versions(), "source": source_hash(module)}
         text = json.dumps(full_key, sort_keys=True, default=str)
         digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        compute = _reported(compute, f"{kind} {label}".strip())
         if digest in self.memory:
             arrays, origin = self.memory[digest]
         elif self.folder is None:
@@ -110,6 +113,14 @@ class ExperimentCache:
         if self.folder is None or not self.folder.exists():
             return 0
         return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+
+
+def _reported(compute, name: str):
+    def run():
+        with progress.step(f"computing {name}"):
+            return compute()
+
+    return run
 
 
 def read_entry(path: Path, key_text: str) -> Arrays | None:

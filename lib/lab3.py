@@ -10,6 +10,7 @@ from lib.activations import get_activation, identity
 from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP, build_mlp
 from lib.initializers import Initializer, get_initializer
+from lib.progress import epoch_reporter
 from lib.probes import LayerStats, activation_sample, probe_layers
 from lib.training import make_optimizer, train
 
@@ -85,7 +86,7 @@ def probe_lab3_cached(cache: ExperimentCache, activation: str, setting: InitSett
         stats, sample = probe_lab3(activation, setting, seeds, x, labels, device)
         return {**asdict(stats), "sample": sample}
 
-    arrays = dict(cache.load_or_compute("lab3-probe", key, __name__, compute))
+    arrays = dict(cache.load_or_compute("lab3-probe", key, __name__, compute, f"{activation} {setting.label}"))
     sample = arrays.pop("sample")
     return LayerStats(**arrays), sample
 
@@ -97,7 +98,7 @@ def train_deep_relu(weight_init: str, seeds: list[int], shuffle_seed: int, x, la
     net = deep_relu_mlp(weight_layers, width, get_initializer(weight_init), seeds).to(torch.float64, device)
     optimizer = make_optimizer("sgd", net.parameters(), lr=lr, momentum=momentum)
     history = train(net, x.to(device, torch.float64), labels.to(device), cross_entropy_per_network, optimizer,
-                    epochs, batch_size, shuffle_seed)
+                    epochs, batch_size, shuffle_seed, on_epoch=epoch_reporter(f"{weight_layers}-layer {weight_init}", epochs))
     return history.T.numpy()
 
 
@@ -106,7 +107,7 @@ def train_deep_relu_cached(cache: ExperimentCache, weight_init: str, seeds: list
     key = {"weight_init": weight_init, "seeds": seeds, "shuffle_seed": shuffle_seed, "device": device,
            "data": digest(x, labels), **protocol}
     compute = lambda: {"losses": train_deep_relu(weight_init, seeds, shuffle_seed, x, labels, device=device, **protocol)}
-    return cache.load_or_compute("deep-relu-training", key, __name__, compute)["losses"]
+    return cache.load_or_compute("deep-relu-training", key, __name__, compute, weight_init)["losses"]
 
 
 def digest(*tensors) -> str:

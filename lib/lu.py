@@ -115,7 +115,9 @@ def run_lu_cached(cache: ExperimentCache, protocol: LuProtocol, sequence: np.ran
     key = {"protocol": protocol.record(), "entropy": str(sequence.entropy), "spawn_key": list(sequence.spawn_key),
            "first_run": first_run, "snapshots": snapshots, "device": device}
     compute = lambda: run_arrays(run_lu(protocol, sequence, snapshots, device, first_run))
-    return run_from_arrays(protocol, cache.load_or_compute("lu-run", key, __name__, compute))
+    label = (f"{protocol.target} {protocol.activation} {protocol.weight_layers}×{protocol.width}, runs "
+             f"{first_run:,}–{first_run + protocol.runs - 1:,}, {protocol.epochs} epochs")
+    return run_from_arrays(protocol, cache.load_or_compute("lu-run", key, __name__, compute, label))
 
 
 def run_arrays(run: LuRun) -> dict:

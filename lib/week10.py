@@ -102,7 +102,7 @@ def gradient_ensemble_cached(cache: ExperimentCache, activation: str, init: str,
     key = {"activation": activation, "init": init, "seeds": seeds, "single_seed": single_seed,
            "data": hashlib.sha256(x.numpy().tobytes() + y.numpy().tobytes()).hexdigest()[:16]}
     compute = lambda: gradient_ensemble(activation, init, seeds, x, y, single_seed)
-    return cache.load_or_compute("week10-gradients", key, __name__, compute)
+    return cache.load_or_compute("week10-gradients", key, __name__, compute, f"{activation} {init}")
 
 
 def violin_sample(gradients: list[torch.Tensor], size: int = 20_000) -> np.ndarray:

@@ -1,0 +1,107 @@
+"""The experiment cache: computed once, served again, never stale, never half-written, shared under a lock."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lib.cache import ExperimentCache, lib_modules_used
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def counting(calls: list):
+    def compute():
+        calls.append(1)
+        return {"values": np.arange(5.0) * len(calls)}
+    return compute
+
+
+def test_an_experiment_is_computed_once_then_served_from_disk(tmp_path):
+    calls = []
+    first = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 5}, "lib.naming", counting(calls))
+    again = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 5}, "lib.naming", counting(calls))  # a new process
+    other = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 6}, "lib.naming", counting(calls))
+    assert len(calls) == 2 and np.array_equal(first["values"], again["values"])
+    assert not np.array_equal(first["values"], other["values"])
+    entries = sorted(p.suffix for p in (tmp_path / "toy").iterdir() if not p.name.endswith(".lock"))
+    assert entries == [".json", ".json", ".npz", ".npz"]  # plain, inspectable: the key in JSON, the arrays in npz
+
+
+def test_the_log_says_where_each_experiment_came_from(tmp_path):
+    ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting([]))
+    cache = ExperimentCache(tmp_path)
+    cache.load_or_compute("toy", {}, "lib.naming", counting([]))
+    assert cache.origin_since(0) == "from the cache"
+    cache.load_or_compute("toy", {"new": 1}, "lib.naming", counting([]))
+    assert cache.origin_since(0) == "partly from the cache" and cache.origin_since(1) == "computed"
+    off = ExperimentCache(None)
+    off.load_or_compute("toy", {}, "lib.naming", counting([]))
+    assert off.origin_since(0) == "computed (cache off)" and off.size_bytes() == 0
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"not a zip file", lambda b: b""])
+def test_a_damaged_entry_is_computed_again_and_replaced(tmp_path, damage):
+    calls = []
+    ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting(calls))
+    entry = next((tmp_path / "toy").glob("*.npz"))
+    entry.write_bytes(damage(entry.read_bytes()))
+    with pytest.warns(UserWarning, match="is damaged"):
+        result = ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting(calls))
+    assert len(calls) == 2 and result["values"][1] == 2.0
+    assert ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting(calls))["values"][1] == 2.0
+    assert len(calls) == 2  # the replacement is whole
+
+
+def test_the_key_follows_the_lib_modules_an_experiment_runs_through():
+    used = lib_modules_used("lib.lu")
+    assert {"lib.lu", "lib.kernel", "lib.fast_training", "lib.initializers", "lib.targets"} <= set(used)
+    assert "lib.week10" not in used and "lib.plots" not in used
+
+
+RUN_TINY = """
+from lib.cache import ExperimentCache
+from lib.lu import LuProtocol, run_lu_cached
+from lib.seeding import claim_seed_sequence
+cache = ExperimentCache(__import__("pathlib").Path("cache"))
+run = run_lu_cached(cache, LuProtocol(runs=4, epochs=2, train_points=128), claim_seed_sequence(1, "tiny"))
+print(cache.origin_since(0), run.final.weights[0].sum().item())
+"""
+
+
+def test_editing_lib_code_an_experiment_uses_makes_it_compute_again(tmp_path):
+    shutil.copytree(REPO / "lib", tmp_path / "lib", ignore=shutil.ignore_patterns("__pycache__"))
+    run = lambda: subprocess.run([sys.executable, "-c", RUN_TINY], cwd=tmp_path, capture_output=True, text=True,
+                                 check=True).stdout.split()[0:3]
+    assert run()[0] == "computed" and run()[:3] == ["from", "the", "cache"]
+    targets = tmp_path / "lib" / "targets.py"  # training_sets draws every run's data
+    source = targets.read_text()
+    edited = source.replace("    function = get_target(target)\n", "    function = get_target(target)  # an edit\n", 1)
+    assert edited != source
+    targets.write_text(edited)
+    assert run()[0] == "computed"  # the same numbers, but the code changed: never served as if it had not
+    (tmp_path / "lib" / "plots.py").write_text((REPO / "lib" / "plots.py").read_text() + "\n# an unrelated edit\n")
+    assert run()[:3] == ["from", "the", "cache"]  # a module the experiment does not run through
+
+
+SHARED = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from lib.cache import ExperimentCache
+def compute():
+    with open("calls", "a") as f:
+        f.write("1")
+    time.sleep(1.0)
+    return {"x": np.ones(3)}
+ExperimentCache(Path("cache")).load_or_compute("shared", {}, "lib.naming", compute)
+"""
+
+
+def test_two_processes_that_need_one_experiment_compute_it_once(tmp_path):
+    shutil.copytree(REPO / "lib", tmp_path / "lib", ignore=shutil.ignore_patterns("__pycache__"))
+    workers = [subprocess.Popen([sys.executable, "-c", SHARED], cwd=tmp_path) for _ in range(2)]
+    assert [w.wait() for w in workers] == [0, 0]
+    assert (tmp_path / "calls").read_text() == "1"
