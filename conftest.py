@@ -59,9 +59,11 @@ def pytest_unconfigure(config):
 
 def _progress_line(config, text: str) -> None:
     terminal = config.pluginmanager.get_plugin("terminalreporter")
-    if terminal is not None:
-        terminal.ensure_newline()
-        terminal.write_line(f"  claims: {text}", cyan=True)
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if terminal is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # as pytest's live logging writes while a test runs
+            terminal.ensure_newline()
+            terminal.write_line(f"  claims: {text}", cyan=True)
 
 
 def _xdist_workers(config) -> int:

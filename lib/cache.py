@@ -117,7 +117,7 @@ class ExperimentCache:
 
 def _reported(compute, name: str):
     def run():
-        with progress.step(f"computing {name}"):
+        with progress.step(f"computed {name}"):
             return compute()
 
     return run

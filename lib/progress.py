@@ -18,12 +18,13 @@ def report(text: str) -> None:
 
 
 @contextmanager
-def step(name: str):
-    """Report that name starts, and when it is done, with the seconds it took."""
+def step(name: str, at_least: float = 2.0):
+    """Report name with the seconds it took, once it is done, if it took at least at_least seconds."""
     started = time.perf_counter()
-    report(f"{name} …")
     yield
-    report(f"{name}: done in {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    if seconds >= at_least:
+        report(f"{name}: {seconds:.1f} s")
 
 
 def epoch_reporter(name: str, epochs: int, every: int = 1):
