@@ -48,6 +48,7 @@ class Finding:
     artifacts: list = field(default_factory=list)  # figure paths, relative to the artifacts folder
     seconds: float = 0.0
     experiments: str = ""  # where its experiments came from: "computed", "from the cache", … (lib/cache.py)
+    run: dict = field(default_factory=dict)  # the run it came from: id, root seed, time, commit, command (lib/record.py)
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:

@@ -1,13 +1,9 @@
-"""findings.json and FINDINGS.md from the session's findings, each written atomically."""
+"""findings.json, FINDINGS.md and the terminal table from the record of findings (lib/record.py)."""
 import json
 from pathlib import Path
 
 from lib.findings import Finding, format_value
-
-
-def findings_json(findings: list[Finding], environment: dict) -> str:
-    records = [json.loads(f.to_json()) for f in sorted(findings, key=lambda f: f.id)]
-    return json.dumps({"environment": environment, "findings": records}, indent=2) + "\n"
+from lib.record import staleness
 
 
 def suite_false_failure(findings: list[Finding]) -> str:
@@ -16,16 +12,31 @@ def suite_false_failure(findings: list[Finding]) -> str:
             f"{len(findings)} claims' own, at the margins their rules are designed for)")
 
 
-def findings_markdown(findings: list[Finding]) -> str:
+def findings_json(findings: list[Finding], environment: dict) -> str:
+    records = [json.loads(f.to_json()) for f in sorted(findings, key=lambda f: f.id)]
+    return json.dumps({"environment": environment, "findings": records}, indent=2) + "\n"
+
+
+def verdict_text(finding: Finding, run: dict) -> str:
+    """The verdict, marked when the finding is not from this run."""
+    stale = staleness(finding, run)
+    return f"{finding.verdict} ({stale})" if stale else finding.verdict
+
+
+def findings_markdown(findings: list[Finding], run: dict) -> str:
     """A table of all findings, then a section per claim; figure paths are relative to the artifacts folder."""
     findings = sorted(findings, key=lambda f: f.id)
-    lines = ["# Findings", "", suite_false_failure(findings).capitalize() + ".", "",
+    lines = ["# Findings", "", f"Run of {run['time']}, root seed {run['root_seed']}, commit {run['commit']}: "
+             f"`{run['command']}`. " + suite_false_failure(findings).capitalize() + ".", "",
              "| id | verdict | measured | source |", "|---|---|---|---|"]
-    lines += [f"| [`{f.id}`](#{f.id}) | {f.verdict} | {_cell(f.summary)} | {f.source} |" for f in findings]
+    lines += [f"| [`{f.id}`](#{f.id}) | {_cell(verdict_text(f, run))} | {_cell(f.summary)} | {f.source} |"
+              for f in findings]
     for f in findings:
-        lines += ["", f"## {f.id}", "", f"**{f.verdict}**: {f.summary}", "",
-                  f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}", f"- false-failure probability: {f.false_failure:.1e}",
-                  f"- test: {format_value(f.test)}", f"- setup: {format_value(f.setup)}", f"- seconds: {f.seconds:.1f} (experiments: {f.experiments or 'none'})"]
+        lines += ["", f"## {f.id}", "", f"**{verdict_text(f, run)}**: {f.summary}", "",
+                  f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}",
+                  f"- false-failure probability: {f.false_failure:.1e}",
+                  f"- test: {format_value(f.test)}", f"- setup: {format_value(f.setup)}",
+                  f"- seconds: {f.seconds:.1f} (experiments: {f.experiments or 'none'})"]
         lines += [f"- {key}: {format_value(value)}" for key, value in f.measured.items()]
         for table in f.tables:
             lines += ["", f"**{table['title']}**", "", _table(table["columns"], table["rows"])]
@@ -33,10 +44,12 @@ def findings_markdown(findings: list[Finding]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def terminal_table(findings: list[Finding]) -> list[str]:
+def terminal_table(findings: list[Finding], run: dict) -> list[str]:
     findings = sorted(findings, key=lambda f: f.id)
     width = max((len(f.id) for f in findings), default=2)
-    return [f"{f.id:<{width}}  {f.verdict:<12}  {f.summary}" for f in findings] + [suite_false_failure(findings)]
+    lines = [f"{f.id:<{width}}  {f.verdict:<12}  {f.summary}" + (f"  [{staleness(f, run)}]" if staleness(f, run) else "")
+             for f in findings]
+    return lines + [suite_false_failure(findings)]
 
 
 def _table(columns, rows) -> str:

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+RUN_FIELDS = {"seconds", "experiments", "run"}  # what may differ between two runs of the same findings
 
 TRAIN_DEEP = """
 import sys, torch
@@ -50,7 +51,7 @@ def test_two_runs_with_the_same_seed_give_identical_findings(tmp_path):
                         "-k", "relu_std_sweep or he_preserves_relu or born_dead", "--claims-seed", "7",
                         "--artifacts", str(tmp_path / folder)], cwd=REPO, capture_output=True, check=True)
         records = json.loads((tmp_path / folder / "findings.json").read_text())["findings"]
-        return [{k: v for k, v in f.items() if k != "seconds"} for f in records]
+        return [{k: v for k, v in f.items() if k not in RUN_FIELDS} for f in records]
 
     first = findings("first")
     assert len(first) == 3 and first == findings("second")

@@ -1,10 +1,12 @@
 """The suite's plugin as a user meets it: options, failure messages, findings files, xdist."""
 import json
+from xml.etree import ElementTree
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+RUN_FIELDS = {"seconds", "experiments", "run"}  # what may differ between two runs of the same findings
 
 CLAIM_TESTS = '''
 import pytest
@@ -34,7 +36,6 @@ def test_known_refuted(finding):
 
 @pytest.fixture
 def project(pytester):
-    pytester.makeconftest((REPO / "conftest.py").read_text())
     pytester.makeini(f"[pytest]\npythonpath = {REPO}\naddopts = --strict-markers\n"
                      "markers =\n    claims: c\n    slow: s\nartifacts = out\nclaims_seed = 5\n")
     pytester.makepyfile(test_claims=CLAIM_TESTS)
@@ -69,7 +70,7 @@ def test_xdist_gives_the_same_findings_as_a_serial_run(project):
     def findings(*args):
         project.runpytest_subprocess(*args)
         records = json.loads((project.path / "out" / "findings.json").read_text())["findings"]
-        return [{k: v for k, v in f.items() if k != "seconds"} for f in records]
+        return [{k: v for k, v in f.items() if k not in RUN_FIELDS} for f in records]
 
     assert findings() == findings("-n", "2")
 
@@ -85,3 +86,54 @@ def test_bad_options_stop_the_run_with_one_line(project, args, message):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
     assert not (project.path / "out" / "findings.json").exists()
+
+
+def test_artifacts_with_a_space_go_to_an_existing_folder_outside_the_project(project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("elsewhere")
+    result = project.runpytest_subprocess("--artifacts", str(outside))
+    result.assert_outcomes(passed=1, failed=1, xfailed=1)
+    assert f"rootdir: {project.path}" in result.stdout.str()
+    assert {p.name for p in outside.iterdir()} >= {"findings.json", "FINDINGS.md", "index.html", "fake-supported"}
+
+
+def test_a_partial_run_keeps_the_other_findings_marked_stale_and_a_full_run_replaces_them(project):
+    project.runpytest_subprocess("--claims-seed", "1")
+    partial = project.runpytest_subprocess("--claims-seed", "2", "-k", "test_supported")
+    records = {f["id"]: f for f in json.loads((project.path / "out" / "findings.json").read_text())["findings"]}
+    assert set(records) == {"fake-inconclusive", "fake-refuted", "fake-supported"}
+    assert records["fake-supported"]["run"]["root_seed"] == 2 and records["fake-refuted"]["run"]["root_seed"] == 1
+    assert records["fake-refuted"]["run"]["command"].endswith("--claims-seed 1")
+    markdown = (project.path / "out" / "FINDINGS.md").read_text()
+    assert markdown.count("stale: from the run of") == 4  # two claims, each in the table and in its section
+    assert "seed 1" in markdown and "[stale: from the run of" in partial.stdout.str()
+    html = (project.path / "out" / "index.html").read_text()
+    assert html.count('class="stale"') == 4 and html.count('<tr class="finding">') == 3
+    project.runpytest_subprocess("--claims-seed", "3")
+    assert "stale: from" not in (project.path / "out" / "FINDINGS.md").read_text()
+
+
+def test_an_unreadable_findings_file_is_set_aside_with_one_warning(project):
+    (project.path / "out").mkdir()
+    (project.path / "out" / "findings.json").write_text('{"findings": [ truncated')
+    result = project.runpytest_subprocess()
+    aside = list((project.path / "out").glob("findings.json.unreadable-*"))
+    assert len(aside) == 1 and aside[0].read_text() == '{"findings": [ truncated'
+    assert result.stdout.str().count("could not be read") == 1
+    assert len(json.loads((project.path / "out" / "findings.json").read_text())["findings"]) == 3
+
+
+def test_junit_xml_carries_each_claims_verdict_summary_and_figures(project):
+    project.runpytest_subprocess("--junitxml", "junit.xml")
+    cases = {case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+             for case in ElementTree.parse(project.path / "junit.xml").getroot().iter("testcase")}
+    assert cases["test_supported"]["verdict"] == "supported"
+    assert cases["test_supported"]["figures"] == "fake-supported/curve.png"
+    assert cases["test_refuted"]["summary"] == "measured 88.1% for refuted"
+
+
+def test_the_plugin_stays_out_of_a_project_that_does_not_configure_it(pytester):
+    pytester.makeini("[pytest]\n")
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "artifacts").exists() and not (pytester.path / ".claims-cache").exists()

@@ -1,0 +1,279 @@
+"""The suite's pytest plugin: options, the `finding` and `artifacts` fixtures, and the session report.
+
+Installed through the `pytest11` entry point (pyproject.toml), so its options are known before pytest
+reads the command line. It acts only in a project that configures it (an ini key such as `claims_seed`)
+or when one of its options is given. Thin by design: every computation lives in lib/.
+"""
+import copy
+import time
+from pathlib import Path
+
+import pytest
+from _pytest.config.findpaths import determine_setup
+
+from lib import atomic, environment, html_report, progress, record, report, settings
+from lib.cache import ExperimentCache
+from lib.findings import Finding
+from lib.plots import save_figure
+from lib.seeding import claim_seed_sequence
+
+COLLECTOR = pytest.StashKey["FindingsCollector"]()
+SETTINGS = pytest.StashKey[dict]()
+CACHE = pytest.StashKey[ExperimentCache]()
+RECORD = pytest.StashKey[tuple]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("claims", "scientific claims")
+    group.addoption("--artifacts", default=None, help="folder for figures and findings (ini: artifacts)")
+    group.addoption("--claims-seed", default=None, help="root seed of every stochastic claim (ini: claims_seed)")
+    group.addoption("--device", default=None, help="torch device for the engine: cpu or cuda[:N] (ini: claims_device)")
+    group.addoption("--claims-cache", default=None, help="folder of the experiment cache (ini: claims_cache)")
+    group.addoption("--no-claims-cache", action="store_true", help="compute every experiment; read and write no cache")
+    parser.addini("artifacts", "folder for figures and findings", default="artifacts")
+    parser.addini("claims_seed", "root seed of every stochastic claim", default="20101")
+    parser.addini("claims_device", "torch device for the engine", default="cpu")
+    parser.addini("claims_cache", "folder of the experiment cache", default=".claims-cache")
+
+
+OPTIONS = {"--artifacts": "artifacts", "--claims-seed": "claims_seed", "--device": "claims_device",
+           "--claims-cache": "claims_cache"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """`--artifacts ~/elsewhere`, with a space: pytest finds its rootdir and ini file before it knows an installed
+    plugin's options, so it takes an existing folder after --artifacts or --claims-cache for a test path and
+    misses the project's pytest.ini. Now that the options are known, find them again from the real test paths."""
+    namespace = early_config.known_args_namespace
+    ours = [getattr(namespace, name.lstrip("-").replace("-", "_"), None) for name in ("--artifacts", "--claims-cache")]
+    if early_config.inipath is not None or not any(ours) or namespace.inifilename or namespace.rootdir:
+        return
+    rootpath, inipath, inicfg, _ = determine_setup(
+        inifile=None, override_ini=namespace.override_ini, args=namespace.file_or_dir, rootdir_cmd_arg=None,
+        invocation_dir=early_config.invocation_params.dir)
+    if inipath is None:
+        return
+    early_config._rootpath, early_config._inipath, early_config._inicfg = rootpath, inipath, inicfg
+    early_config._inicache.clear()
+    args[:] = early_config._validate_args(early_config.getini("addopts"), "via addopts config") + args
+    early_config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(early_config.option))
+    early_config.known_args_namespace.confcutdir = str(inipath.parent)
+    early_config._configure_python_path()
+
+
+def _active(config) -> bool:
+    """Whether this run is the suite's: its project's ini sets one of our keys, or one of our options is given."""
+    return (any(key in config.inicfg for key in OPTIONS.values())
+            or any(config.getoption(name) is not None for name in OPTIONS) or config.getoption("--no-claims-cache"))
+
+
+def _folder(config, name: str) -> Path:
+    """A folder option: relative to where pytest was started when given on the command line, else to the ini's."""
+    given = config.getoption(name)
+    if given is not None:
+        return Path(config.invocation_params.dir, Path(given).expanduser())
+    return Path(config.rootpath, config.getini(OPTIONS[name]))
+
+
+def pytest_configure(config):
+    if not _active(config):
+        return
+    option = lambda name: config.getoption(name) if config.getoption(name) is not None else config.getini(OPTIONS[name])
+    try:
+        config.stash[SETTINGS] = {
+            "seed": settings.parse_seed(option("--claims-seed")),
+            "artifacts": settings.prepare_writable_dir(_folder(config, "--artifacts")),
+            "device": settings.parse_device(option("--device")),
+            "threads_per_process": settings.set_thread_count(_xdist_workers(config) or _worker_count(config)),
+            "cache": None if config.getoption("--no-claims-cache") else settings.prepare_writable_dir(
+                _folder(config, "--claims-cache"), "claims cache folder"),
+        }
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[CACHE] = ExperimentCache(config.stash[SETTINGS]["cache"])
+    config.stash[COLLECTOR] = FindingsCollector()
+    config.pluginmanager.register(config.stash[COLLECTOR], "claims-findings")
+    if config.option.verbose >= 0 and not hasattr(config, "workerinput"):  # quiet under -q and in xdist workers
+        progress.set_reporter(lambda text: _progress_line(config, text))
+
+
+def pytest_unconfigure(config):
+    progress.set_reporter(None)
+
+
+def _settings(config) -> dict:
+    if SETTINGS not in config.stash:
+        raise pytest.UsageError("the claims plugin is not configured here: set claims_seed (and the other claims "
+                                "keys) in the project's pytest.ini, or pass --claims-seed")
+    return config.stash[SETTINGS]
+
+
+def _progress_line(config, text: str) -> None:
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if terminal is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # as pytest's live logging writes while a test runs
+            terminal.ensure_newline()
+            terminal.write_line(f"  claims: {text}", cyan=True)
+
+
+def _xdist_workers(config) -> int:
+    """How many xdist workers share this machine (0 without xdist)."""
+    return int(getattr(config.option, "numprocesses", None) or 0)
+
+
+def _worker_count(config) -> int:
+    """Inside an xdist worker, how many workers there are; 1 elsewhere."""
+    return int(config.workerinput.get("workercount", 1)) if hasattr(config, "workerinput") else 1
+
+
+@pytest.fixture(scope="session")
+def run_settings(pytestconfig) -> dict:
+    """The validated seed, artifacts folder, device and threads per process of this run."""
+    return _settings(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def experiment_cache(pytestconfig) -> ExperimentCache:
+    """The experiment cache of this run (lib/cache.py): each expensive experiment computed once."""
+    _settings(pytestconfig)
+    return pytestconfig.stash[CACHE]
+
+
+@pytest.fixture(scope="session")
+def device(run_settings) -> str:
+    return run_settings["device"]
+
+
+@pytest.fixture(scope="session")
+def seeds(run_settings):
+    """seeds(claim_id): the claim's SeedSequence, from the root seed and the claim id."""
+    return lambda claim_id: claim_seed_sequence(run_settings["seed"], claim_id)
+
+
+class Artifacts:
+    """Saves one test's figures as PNG under <artifacts>/<claim id>/ and remembers their paths
+    (relative to the artifacts folder, as findings record them)."""
+
+    def __init__(self, root: Path):
+        self.root, self.paths = root, []
+
+    def save(self, claim_id: str, name: str, figure) -> str:
+        path = save_figure(figure, self.root / claim_id / f"{name}.png")
+        self.paths.append(str(path.relative_to(self.root)))
+        return str(path)
+
+
+@pytest.fixture
+def artifacts(run_settings) -> Artifacts:
+    return Artifacts(run_settings["artifacts"])
+
+
+STARTED = pytest.StashKey[tuple]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # a finding's seconds, and where its experiments came from, include the fixtures it set up
+    if CACHE in item.config.stash:
+        item.stash[STARTED] = (time.perf_counter(), len(item.config.stash[CACHE].log))
+
+
+class FindingRecorder:
+    """conclude(finding): record it for the report, then fail with its text unless it is supported."""
+
+    def __init__(self, node, artifacts: Artifacts):
+        self.node, self.artifacts = node, artifacts
+        self.started, self.cache_mark = node.stash[STARTED]
+
+    def conclude(self, finding: Finding) -> Finding:
+        finding.artifacts = [*finding.artifacts, *self.artifacts.paths]
+        finding.seconds = round(time.perf_counter() - self.started, 2)
+        finding.experiments = self.node.config.stash[CACHE].origin_since(self.cache_mark)
+        self.node.user_properties += [("finding", finding.to_json()), ("verdict", finding.verdict),
+                                      ("summary", finding.summary), ("figures", " ".join(finding.artifacts))]
+        if finding.verdict != "supported":
+            pytest.fail(finding.text(), pytrace=False)
+        return finding
+
+
+@pytest.fixture
+def finding(request, artifacts) -> FindingRecorder:
+    return FindingRecorder(request.node, artifacts)
+
+
+class FindingsCollector:
+    """Collects findings from every test's report (under xdist the reports reach the controller), and which claim
+    tests this run left out (-k, -m), to know whether it is a full run."""
+
+    def __init__(self):
+        self.findings: list[Finding] = []
+        self.claims_left_out = 0
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.findings += [Finding.from_json(value) for name, value in report.user_properties if name == "finding"]
+
+    def pytest_deselected(self, items):
+        self.claims_left_out += sum(1 for item in items if item.get_closest_marker("claims"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """With pytest-html (optional) and --html, attach each claim's figures to its row."""
+    outcome = yield
+    report = outcome.get_result()
+    html = item.config.pluginmanager.get_plugin("html")
+    figures = dict(item.user_properties).get("figures") if report.when == "call" else None
+    if html is None or not figures or SETTINGS not in item.config.stash:
+        return
+    from pytest_html import extras
+
+    root = item.config.stash[SETTINGS]["artifacts"]
+    report.extras = [*getattr(report, "extras", []), *(extras.image(str(root / p)) for p in figures.split())]
+
+
+def pytest_sessionfinish(session):
+    config = session.config
+    if COLLECTOR not in config.stash or hasattr(config, "workerinput") or not config.stash[COLLECTOR].findings:
+        return
+    collector, root = config.stash[COLLECTOR], config.stash[SETTINGS]["artifacts"]
+    run = record.this_run(config.stash[SETTINGS]["seed"], _command(config), config.rootpath)
+    for finding in collector.findings:
+        finding.run = run
+    previous, warning = record.read_previous(root / "findings.json")
+    merged = record.merge(previous, collector.findings, full_run=collector.claims_left_out == 0)
+    config.stash[RECORD] = (merged, run, warning)
+    atomic.write_text(root / "findings.json", report.findings_json(merged, _environment(config)))
+    atomic.write_text(root / "FINDINGS.md", report.findings_markdown(merged, run))
+    atomic.write_text(root / "index.html", html_report.render(merged, run))
+
+
+def _command(config) -> str:
+    return " ".join(["pytest", *config.invocation_params.args])
+
+
+def _environment(config) -> dict:
+    run = config.stash[SETTINGS]
+    return {
+        **environment.describe(), "threads_per_process": run["threads_per_process"],
+        "xdist_workers": _xdist_workers(config), "device": run["device"], "artifacts": str(run["artifacts"]),
+        "root_seed": run["seed"], "command": _command(config),
+    }
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if RECORD not in config.stash:
+        return
+    merged, run, warning = config.stash[RECORD]
+    terminalreporter.section("claims: findings")
+    if warning:
+        terminalreporter.write_line(f"warning: {warning}", yellow=True)
+    for line in report.terminal_table(merged, run):
+        terminalreporter.write_line(line)
+    root = config.stash[SETTINGS]["artifacts"]
+    terminalreporter.write_line(f"written: {root / 'index.html'}, {root / 'findings.json'}, {root / 'FINDINGS.md'}")
+    cache = config.stash[CACHE]
+    if cache.folder is not None:
+        terminalreporter.write_line(f"experiment cache: {cache.folder} holds {cache.size_bytes() / 2**20:.1f} MiB")
