@@ -1,5 +1,4 @@
 """Figure builders: each returns a matplotlib Figure; saving is the artifacts fixture's job."""
-import os
 from pathlib import Path
 
 import matplotlib
@@ -8,16 +7,45 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from lib.atomic import write_with  # noqa: E402
+
+
+SETTING_COLOURS = {"Leaky": "C1", "ReLU": "C0", "relu": "C0", "He": "C3", "Xavier": "C2", "Glorot": "C2",
+                   "U(−1, 1)": "C4", "sigmoid": "C5", "tanh": "C6"}
+TARGET_STYLES = {"f1": "-", "f2": "--", "f3": ":"}
+
+
+def styles(labels) -> list[dict]:
+    """Per label, a colour and a line style: a setting keeps its colour in every figure of a claim (ReLU, Leaky,
+    He, Xavier, …) unless two labels of one figure would share it; a Lu target its line style (f1 solid, f2
+    dashed, f3 dotted)."""
+    labels = list(labels)
+    known = [_setting_colour(label) for label in labels]
+    spare = iter(c for c in (f"C{i}" for i in range(10)) if c not in known)
+    colours = [c if c is not None and sum(k == c for k, l in zip(known, labels) if _setting(l) != _setting(label)) == 0
+               else next(spare, "k") for c, label in zip(known, labels)]
+    return [{"color": c, "linestyle": _target_style(label)} for c, label in zip(colours, labels)]
+
+
+def _setting(label: str) -> str:
+    """The label without its Lu target (so 'ReLU f1' and 'ReLU f2' are one setting)."""
+    return " ".join(w for w in label.replace(",", " ").split() if w not in TARGET_STYLES)
+
+
+def _setting_colour(label: str) -> str | None:
+    words = label.replace(",", " ").split()
+    return next((c for key, c in SETTING_COLOURS.items() if key in words or label.startswith(key)), None)
+
+
+def _target_style(label: str) -> str:
+    return next((TARGET_STYLES[w] for w in label.replace(",", " ").split() if w in TARGET_STYLES), "-")
+
 
 def save_figure(figure, path: Path) -> Path:
     """Save figure as PNG at path (atomically), close it, and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.stem}.{os.getpid()}.png")
-    figure.savefig(partial, dpi=90, bbox_inches="tight")
+    write_with(path, lambda stream: figure.savefig(stream, format="png", dpi=90, bbox_inches="tight"))
     plt.close(figure)
-    os.replace(partial, path)
-    return path
+    return Path(path)
 
 
 def _finish(figure, ax, xlabel: str, ylabel: str, title: str):
@@ -31,10 +59,11 @@ def _finish(figure, ax, xlabel: str, ylabel: str, title: str):
 
 
 def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title: str, columns: int = 4,
-                  sharey: bool = False, central: float | None = None):
+                  sharey: bool = False, central: float | None = None, ylabel: str = "value"):
     """One panel per setting: the distribution of each layer's values as violins (Perunicic's figure).
     central (e.g. 0.98) clips every panel to that shared central share of all values, so heavy tails
     do not flatten the violins; the title says so."""
+    columns = min(columns, len(samples))  # no empty panels
     rows = -(-len(samples) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False, sharey=sharey)
     if central is not None:
@@ -46,6 +75,8 @@ def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title:
         ax.violinplot(list(values), showextrema=False)
         ax.set_xticks(range(1, len(layer_names) + 1), layer_names)
         ax.set_title(label, fontsize=10)
+        ax.set_xlabel("layer")
+        ax.set_ylabel(ylabel)
     for ax in list(axes.flat)[len(samples):]:
         ax.axis("off")
     figure.suptitle(title)
@@ -57,11 +88,12 @@ def per_layer_lines(series: dict[str, np.ndarray], layer_names: list[str], ylabe
     """Per setting, the median over networks of a per-layer quantity [K, layers], with its 10–90% band."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
     x = np.arange(1, len(layer_names) + 1)
-    for label, values in series.items():
+    for look, (label, values) in zip(styles(series), series.items()):
         low, mid, high = np.percentile(values, [10, 50, 90], axis=0)
-        ax.plot(x, mid, marker="o", label=label)
-        ax.fill_between(x, low, high, alpha=0.2)
+        ax.plot(x, mid, marker="o", label=f"{label} (median, n = {len(values)})", **look)
+        ax.fill_between(x, low, high, alpha=0.2, color=look["color"])
     ax.set_xticks(x, layer_names)
+    ax.set_xlabel("layer (band: 10–90% of networks)")
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
@@ -75,11 +107,10 @@ def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, 
            x: np.ndarray | None = None, log: bool = False):
     """Per setting, each run's curve [runs, steps] thin, and their mean thick; an optional reference line."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
-    for index, (label, values) in enumerate(series.items()):
-        color = f"C{index}"
+    for look, (label, values) in zip(styles(series), series.items()):
         steps = np.arange(values.shape[1]) if x is None else x
-        ax.plot(steps, values.T, color=color, alpha=0.25, linewidth=0.8)
-        ax.plot(steps, values.mean(axis=0), color=color, linewidth=2, label=label)
+        ax.plot(steps, values.T, color=look["color"], alpha=0.25, linewidth=0.8)
+        ax.plot(steps, values.mean(axis=0), linewidth=2, label=label, **look)
     if reference is not None:
         ax.axhline(reference, color="grey", linestyle="--", linewidth=1)
     if log:
@@ -92,10 +123,10 @@ def rate_bars(groups: dict[str, dict[str, tuple[float, float, float]]], ylabel: 
     figure, ax = plt.subplots(figsize=(6.5, 4))
     series = list(next(iter(groups.values())))
     width = 0.8 / len(series)
-    for s, name in enumerate(series):
+    for s, (name, look) in enumerate(zip(series, styles(series))):
         values = np.array([groups[g][name] for g in groups])
         x = np.arange(len(groups)) + (s - (len(series) - 1) / 2) * width
-        ax.bar(x, values[:, 0], width, label=name, color=f"C{s}")
+        ax.bar(x, values[:, 0], width, label=name, color=look["color"])
         ax.errorbar(x, values[:, 0], yerr=[values[:, 0] - values[:, 1], values[:, 2] - values[:, 0]], fmt="none", color="k", capsize=3)
     if reference is not None:
         ax.axhline(reference, color="grey", linestyle="--", linewidth=1)
@@ -114,6 +145,7 @@ def fits(x: np.ndarray, target: np.ndarray, outputs: dict[str, np.ndarray], titl
     for label, y in outputs.items():
         ax.plot(x, y, label=label)
     ax.set_xlabel("x")
+    ax.set_ylabel("network output")
     ax.set_title(title)
     ax.legend(fontsize=8)
     figure.tight_layout()
@@ -124,12 +156,13 @@ def rate_lines(x, lines: dict[str, np.ndarray], xlabel: str, ylabel: str, title:
                theory: dict[str, np.ndarray] | None = None):
     """Rates against x, each line [len(x), 3] = (value, low, high) as points with a band; optional theory lines."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
-    for index, (label, values) in enumerate(lines.items()):
+    for look, (label, values) in zip(styles(lines), lines.items()):
         values = np.asarray(values)
-        ax.plot(x, values[:, 0], marker="o", color=f"C{index}", label=label, linestyle="-" if theory is None else "none")
-        ax.fill_between(x, values[:, 1], values[:, 2], color=f"C{index}", alpha=0.2)
+        look = look | ({"linestyle": "none"} if theory is not None else {})
+        ax.plot(x, values[:, 0], marker="o", label=label, **look)
+        ax.fill_between(x, values[:, 1], values[:, 2], color=look["color"], alpha=0.2)
         if theory is not None:
-            ax.plot(x, theory[label], color=f"C{index}", linewidth=1)
+            ax.plot(x, theory[label], color=look["color"], linewidth=1)
     if log_x:
         ax.set_xscale("log")
     return _finish(figure, ax, xlabel, ylabel, title)
@@ -159,6 +192,7 @@ def functions(x: np.ndarray, lines: dict[str, np.ndarray], title: str, dots: dic
     for label, y in (dots or {}).items():
         ax.plot(x, y, ".", label=label)
     ax.set_xlabel("x")
+    ax.set_ylabel("value")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -1,5 +1,9 @@
 """The suite's plugin as a user meets it: options, failure messages, findings files, xdist."""
 import json
+import re
+import shutil
+import subprocess
+import tempfile
 from xml.etree import ElementTree
 from pathlib import Path
 
@@ -137,3 +141,27 @@ def test_the_plugin_stays_out_of_a_project_that_does_not_configure_it(pytester):
     result = pytester.runpytest_subprocess()
     result.assert_outcomes(passed=1)
     assert not (pytester.path / "artifacts").exists() and not (pytester.path / ".claims-cache").exists()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def open_in_chromium(page: Path, *extra: str) -> str:
+    """The page's DOM after it loaded in headless Chromium (no network, a fresh profile)."""
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={profile}", "--virtual-time-budget=5000", *extra, "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120)
+    return result.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (.ci/run installs Debian's chromium package)")
+def test_the_html_report_opens_in_a_real_browser_with_every_image_loaded(project):
+    project.runpytest_subprocess()
+    dom = open_in_chromium(project.path / "out" / "index.html")
+    body = re.search(r"<body([^>]*)>", dom).group(1)
+    loaded, total = (int(re.search(rf'data-images-{k}="(\d+)"', body).group(1)) for k in ("loaded", "total"))
+    assert total == 2 and loaded == total  # the thumbnail and the figure of fake-supported
+    assert dom.count('<tr class="finding">') == 3 and 'data-findings="3"' in body
