@@ -218,6 +218,11 @@ class FindingsCollector:
     def pytest_deselected(self, items):
         self.claims_left_out += sum(1 for item in items if item.get_closest_marker("claims"))
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        """Under xdist the workers collect and deselect: take their count (each collects every test)."""
+        self.claims_left_out = max(self.claims_left_out, getattr(node, "workeroutput", {}).get("claims_left_out", 0))
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -236,6 +241,8 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_sessionfinish(session):
     config = session.config
+    if COLLECTOR in config.stash and hasattr(config, "workerinput"):
+        config.workeroutput["claims_left_out"] = config.stash[COLLECTOR].claims_left_out
     if COLLECTOR not in config.stash or hasattr(config, "workerinput") or not config.stash[COLLECTOR].findings:
         return
     collector, root = config.stash[COLLECTOR], config.stash[SETTINGS]["artifacts"]

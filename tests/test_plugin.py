@@ -100,19 +100,20 @@ def test_artifacts_with_a_space_go_to_an_existing_folder_outside_the_project(pro
     assert {p.name for p in outside.iterdir()} >= {"findings.json", "FINDINGS.md", "index.html", "fake-supported"}
 
 
-def test_a_partial_run_keeps_the_other_findings_marked_stale_and_a_full_run_replaces_them(project):
-    project.runpytest_subprocess("--claims-seed", "1")
-    partial = project.runpytest_subprocess("--claims-seed", "2", "-k", "test_supported")
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_partial_run_keeps_the_other_findings_marked_stale_and_a_full_run_replaces_them(project, workers):
+    project.runpytest_subprocess("--claims-seed", "1", *workers)
+    partial = project.runpytest_subprocess("--claims-seed", "2", "-k", "test_supported", *workers)
     records = {f["id"]: f for f in json.loads((project.path / "out" / "findings.json").read_text())["findings"]}
     assert set(records) == {"fake-inconclusive", "fake-refuted", "fake-supported"}
     assert records["fake-supported"]["run"]["root_seed"] == 2 and records["fake-refuted"]["run"]["root_seed"] == 1
-    assert records["fake-refuted"]["run"]["command"].endswith("--claims-seed 1")
+    assert "--claims-seed 1" in records["fake-refuted"]["run"]["command"]
     markdown = (project.path / "out" / "FINDINGS.md").read_text()
     assert markdown.count("stale: from the run of") == 4  # two claims, each in the table and in its section
     assert "seed 1" in markdown and "[stale: from the run of" in partial.stdout.str()
     html = (project.path / "out" / "index.html").read_text()
     assert html.count('class="stale"') == 4 and html.count('<tr class="finding">') == 3
-    project.runpytest_subprocess("--claims-seed", "3")
+    project.runpytest_subprocess("--claims-seed", "3", *workers)
     assert "stale: from" not in (project.path / "out" / "FINDINGS.md").read_text()
 
 
