@@ -19,8 +19,8 @@ from lib import plots
 from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, born_dead_cached, collapsed, collapsed_fractions, dead_layers,
                           first_dead_layer, output_range)
 from lib.findings import Claim, combine_verdicts
-from lib.lu import LuProtocol, run_lu_cached
-from lib.seeding import child, seed_for
+from lib.lu import LAB_SNAPSHOTS, LuProtocol, lab_runs
+from lib.seeding import seed_for
 from lib.sequential import STAGES, SequentialRateRule, decide_sequentially, false_failure_bound
 from lib.stats import mean_interval, matches_rate, rate_difference, rate_interval, rate_verdict
 from lib.targets import FORMULAS, get_target, grid
@@ -32,7 +32,7 @@ TARGETS = ("f1", "f2", "f3")
 RELU = LuProtocol()
 LEAKY = RELU.but(activation="leaky_relu")
 CONFIDENCE = 0.95
-EPOCH_SNAPSHOTS = (0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
+EPOCH_SNAPSHOTS = LAB_SNAPSHOTS
 OVER_90_RULE = SequentialRateRule(threshold=0.90, stages=STAGES, alpha=0.05)
 DESIGN_RATE = 0.915  # the true collapse rate the over-90 rule is designed to confirm (pooled estimates: 0.92-0.93)
 GRID = grid()
@@ -40,15 +40,9 @@ GRID = grid()
 
 @pytest.fixture(scope="module")
 def lu(seeds, device, experiment_cache):
-    """lu(protocol, first_run=0) -> LuRun of runs first_run .. first_run + protocol.runs − 1, each trained once (the
-    experiment cache); run k has the same seeds in every setting and whatever the run count."""
-    sequence = seeds("dying-relu")
-
-    def run(protocol: LuProtocol, first_run: int = 0):
-        snapshots = EPOCH_SNAPSHOTS if first_run == 0 else ()  # runs past the protocol's are only counted
-        return run_lu_cached(experiment_cache, protocol, child(sequence, protocol.target), snapshots, device, first_run)
-
-    return run
+    """lu(protocol, first_run=0) -> LuRun (lib.lu.lab_runs): run k has the same seeds in every setting, each block
+    trained once."""
+    return lab_runs(experiment_cache, seeds("dying-relu"), device)
 
 
 def sequential_collapse(lu, protocol: LuProtocol, rule: SequentialRateRule):

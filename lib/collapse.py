@@ -10,7 +10,7 @@ import torch
 
 from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP
-from lib.initializers import get_initializer
+from lib.initializers import LayerInitializer, get_initializer, layer_initializer
 
 TOLERANCES = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 HEADLINE_TOLERANCE = 1e-3  # "effectively constant": varies by under 0.1% of the target's range
@@ -68,3 +68,30 @@ def born_dead_cached(cache: ExperimentCache, width: int, hidden_layers: int, cou
     compute = lambda: {"dead": dead_on_positive_ray(width, hidden_layers, count, get_initializer(weight_init),
                                                     torch.Generator().manual_seed(seed))}
     return cache.load_or_compute("born-dead", key, __name__, compute)["dead"]
+
+
+def born_constant(layer_init: LayerInitializer, width: int, hidden_layers: int, count: int, generator: torch.Generator,
+                  grid: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    """Simulate count 1-D ReLU nets at initialization, each hidden layer's weights and biases from layer_init: is the
+    last hidden layer (so the output) exactly constant over the grid, i.e. was the net born dead on the domain? [count]"""
+    x = torch.as_tensor(grid, dtype=torch.float64).reshape(1, -1, 1)
+    constant = []
+    for start in range(0, count, chunk):
+        size = min(chunk, count - start)
+        a, fan_in = x.expand(size, -1, -1), 1
+        for _ in range(hidden_layers):
+            weight, bias = layer_init(size, fan_in, width, generator)
+            a, fan_in = torch.relu(torch.baddbmm(bias.double(), a, weight.double())), width
+        constant.append((a.amax(dim=1) == a.amin(dim=1)).all(dim=1))
+    return torch.cat(constant).numpy()
+
+
+def born_constant_cached(cache: ExperimentCache, weight_init: str, bias_init: str, width: int, hidden_layers: int,
+                         count: int, seed: int, grid: np.ndarray) -> np.ndarray:
+    """born_constant through the experiment cache, its generator seeded with seed."""
+    key = {"weight_init": weight_init, "bias_init": bias_init, "width": width, "hidden_layers": hidden_layers,
+           "count": count, "seed": seed, "grid": [float(grid[0]), float(grid[-1]), len(grid)]}
+    compute = lambda: {"constant": born_constant(layer_initializer(weight_init, bias_init), width, hidden_layers, count,
+                                                 torch.Generator().manual_seed(seed), grid)}
+    label = f"born dead on the domain, {weight_init}, width {width}, {hidden_layers} hidden layers"
+    return cache.load_or_compute("born-constant", key, __name__, compute, label)["constant"]

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import torch
 
 from lib.activations import Activation
-from lib.initializers import Initializer
+from lib.initializers import Initializer, LayerInitializer, paired
 from lib.naming import require_count
 
 
@@ -63,22 +63,24 @@ def build_mlp(
     device: str = "cpu",
 ) -> StackedMLP:
     """len(seeds) MLPs with layer sizes widths; network k draws all its parameters from seeds[k]."""
+    return build_mlp_layers(widths, activations, paired(weight_init, bias_init), seeds, device)
+
+
+def build_mlp_layers(widths: list[int], activations: list[Activation], layer_init: LayerInitializer, seeds: list[int],
+                     device: str = "cpu") -> StackedMLP:
+    """build_mlp with each layer's weights and biases drawn together by layer_init (for joint schemes such as RAI)."""
     if len(activations) != len(widths) - 1:
         raise ValueError(f"need one activation per layer: {len(widths) - 1}, got {len(activations)}")
     for width in widths:
         require_count("width", width)
     require_count("network count", len(seeds))
     layers = list(zip(widths[:-1], widths[1:]))
-    per_network = [_draw_network(layers, weight_init, bias_init, seed) for seed in seeds]
-    weights = [torch.stack([net[l][0] for net in per_network]).to(device) for l in range(len(layers))]
-    biases = [torch.stack([net[l][1] for net in per_network]).to(device) for l in range(len(layers))]
+    per_network = [_draw_network(layers, layer_init, seed) for seed in seeds]
+    weights = [torch.cat([net[l][0] for net in per_network]).to(device) for l in range(len(layers))]
+    biases = [torch.cat([net[l][1] for net in per_network]).to(device) for l in range(len(layers))]
     return StackedMLP(weights, biases, list(activations))
 
 
-def _draw_network(layers, weight_init, bias_init, seed):
+def _draw_network(layers, layer_init, seed):
     generator = torch.Generator().manual_seed(seed)
-    return [
-        (weight_init((fan_in, fan_out), fan_in, fan_out, generator),
-         bias_init((1, fan_out), fan_in, fan_out, generator))
-        for fan_in, fan_out in layers
-    ]
+    return [layer_init(1, fan_in, fan_out, generator) for fan_in, fan_out in layers]

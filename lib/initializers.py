@@ -8,6 +8,8 @@ import torch
 from lib.naming import lookup, require_finite, require_positive
 
 Initializer = Callable[[tuple, int, int, torch.Generator], torch.Tensor]
+LayerInitializer = Callable[[int, int, int, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+RAI_SCALE = 0.6007  # Lu et al. 2020's σ for RAI's symmetric part, times 1/√fan_in
 
 
 def _normal(shape, std, generator):
@@ -66,6 +68,21 @@ def torch_default(shape, fan_in, fan_out, generator):
     return _uniform(shape, -limit, limit, generator)
 
 
+def beta_2_1(shape, generator) -> torch.Tensor:
+    """Draws from Beta(2, 1) (density 2x on [0, 1]) by inverting its CDF x²: √U."""
+    return torch.rand(shape, generator=generator).sqrt()
+
+
+def rai(count, fan_in, fan_out, generator, positive=beta_2_1):
+    """Randomized asymmetric initialization, weights and biases together (Lu et al. 2020, RAI; the procedure of
+    CLAIMS.md D): per neuron, [w | b] ~ N(0, 0.6007² / fan_in), then one of its fan_in + 1 entries, picked
+    uniformly, replaced by a Beta(2, 1) draw. Returns weights [count, fan_in, fan_out] and biases [count, 1, fan_out]."""
+    v = torch.randn((count, fan_out, fan_in + 1), generator=generator) * (RAI_SCALE / math.sqrt(fan_in))
+    chosen = torch.randint(fan_in + 1, (count, fan_out, 1), generator=generator)
+    v.scatter_(2, chosen, positive((count, fan_out, 1), generator))
+    return v[:, :, :-1].transpose(1, 2).contiguous(), v[:, :, -1:].transpose(1, 2).contiguous()
+
+
 INITIALIZERS = {
     "normal": normal,
     "uniform": uniform,
@@ -77,11 +94,16 @@ INITIALIZERS = {
     "zeros": zeros,
     "torch_default": torch_default,
 }
-ALIASES = {"xavier": "glorot_normal", "xavier_normal": "glorot_normal", "xavier_uniform": "glorot_uniform"}
+LAYER_INITIALIZERS = {"rai": rai}  # draw a layer's weights and biases together: name one as both weight and bias init
+ALIASES = {"xavier": "glorot_normal", "xavier_normal": "glorot_normal", "xavier_uniform": "glorot_uniform",
+           "glorot_standard": "torch_default"}  # Glorot & Bengio 2010 eq. 1's "standard" U[−1/√n, 1/√n], n = fan_in
 
 
 def get_initializer(name: str, **params) -> Initializer:
     """The initializer called name, with params bound (normal: std; uniform: low, high)."""
+    if name in LAYER_INITIALIZERS:
+        raise ValueError(f"initializer {name!r} draws weights and biases together: name it as both, "
+                         f"weight_init={name!r} and bias_init={name!r}")
     function = lookup("initializer", ALIASES.get(name, name), INITIALIZERS)
     if "std" in params:
         require_positive("std", params["std"])
@@ -91,6 +113,25 @@ def get_initializer(name: str, **params) -> Initializer:
     if "low" in params and "high" in params and not params["low"] < params["high"]:
         raise ValueError(f"uniform needs low < high, got low={params['low']!r}, high={params['high']!r}")
     return partial(function, **params) if params else function
+
+
+def layer_initializer(weight_init: str, bias_init: str) -> LayerInitializer:
+    """How a layer's weights and biases are drawn: a joint initializer named as both, or one initializer each."""
+    if weight_init in LAYER_INITIALIZERS or bias_init in LAYER_INITIALIZERS:
+        if weight_init != bias_init:
+            joint = weight_init if weight_init in LAYER_INITIALIZERS else bias_init
+            raise ValueError(f"initializer {joint!r} draws weights and biases together: name it as both, "
+                             f"not weight_init={weight_init!r} with bias_init={bias_init!r}")
+        return LAYER_INITIALIZERS[weight_init]
+    return paired(get_initializer(weight_init), get_initializer(bias_init))
+
+
+def paired(weight_init: Initializer, bias_init: Initializer) -> LayerInitializer:
+    """A layer initializer that draws count layers' weights, then their biases, each from its own initializer."""
+    def draw(count, fan_in, fan_out, generator):
+        return (weight_init((count, fan_in, fan_out), fan_in, fan_out, generator),
+                bias_init((count, 1, fan_out), fan_in, fan_out, generator))
+    return draw
 
 
 def weight_std(name: str, fan_in: int, fan_out: int, **params) -> float:

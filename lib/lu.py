@@ -5,10 +5,10 @@ import numpy as np
 import torch
 
 from lib.activations import get_activation, identity
-from lib.ensemble import StackedMLP, build_mlp
+from lib.ensemble import StackedMLP, build_mlp_layers
 from lib.cache import ExperimentCache
 from lib.fast_training import OPTIMIZER_CODES, TrainingRun, flat_parameters, stacked_from_flat, train_regression
-from lib.initializers import get_initializer
+from lib.initializers import layer_initializer
 from lib.naming import lookup, require_count, require_in_range, require_positive
 from lib.seeding import child, network_seeds
 from lib.targets import grid, training_sets, get_target
@@ -48,8 +48,7 @@ class LuProtocol:
             if self.activation != "leaky_relu":
                 raise ValueError(f"slope applies to leaky_relu only, not to activation {self.activation!r}")
             require_in_range("leaky_relu slope", self.slope, 0.0, 1.0)
-        get_initializer(self.weight_init)
-        get_initializer(self.bias_init)
+        layer_initializer(self.weight_init, self.bias_init)
 
     @property
     def hidden_slope(self) -> float:
@@ -88,8 +87,8 @@ def lu_networks(protocol: LuProtocol, seeds: list[int], device: str = "cpu") -> 
     """One freshly initialized network per seed, as the protocol says."""
     hidden = get_activation(protocol.activation, protocol.slope if protocol.activation == "leaky_relu" else None)
     activations = [hidden] * (protocol.weight_layers - 1) + [identity]
-    return build_mlp(protocol.widths, activations, get_initializer(protocol.weight_init),
-                     get_initializer(protocol.bias_init), seeds, device)
+    return build_mlp_layers(protocol.widths, activations, layer_initializer(protocol.weight_init, protocol.bias_init),
+                            seeds, device)
 
 
 def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epochs=(), device: str = "cpu",
@@ -118,6 +117,19 @@ def run_lu_cached(cache: ExperimentCache, protocol: LuProtocol, sequence: np.ran
     label = (f"{protocol.target} {protocol.activation} {protocol.weight_layers}×{protocol.width}, runs "
              f"{first_run:,}–{first_run + protocol.runs - 1:,}, {protocol.epochs} epochs")
     return run_from_arrays(protocol, cache.load_or_compute("lu-run", key, __name__, compute, label))
+
+
+LAB_SNAPSHOTS = (0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)  # epochs kept of the protocol's first runs
+
+
+def lab_runs(cache: ExperimentCache, sequence: np.random.SeedSequence, device: str = "cpu"):
+    """run(protocol, first_run=0) -> LuRun of runs first_run .. first_run + protocol.runs − 1 under the lab's seeds:
+    run k has the same init, data and shuffle seeds in every setting (per target), each block trained once (cached);
+    the first block keeps LAB_SNAPSHOTS, later blocks (sequential extensions) only their final nets."""
+    def run(protocol: LuProtocol, first_run: int = 0) -> LuRun:
+        snapshots = LAB_SNAPSHOTS if first_run == 0 else ()
+        return run_lu_cached(cache, protocol, child(sequence, protocol.target), snapshots, device, first_run)
+    return run
 
 
 def run_arrays(run: LuRun) -> dict:

@@ -20,3 +20,9 @@ def born_dead_probability(width: int, hidden_layers: int) -> float:
     """P(a zero-bias ReLU net is constant on x > 0) = 1 − (1 − 2^−N)^H (Lu et al. 2020): each of the H
     hidden layers of width N dies on the ray with probability 2^−N, independently."""
     return 1.0 - (1.0 - 2.0**-width) ** hidden_layers
+
+
+def relu_second_moment_with_bias(previous: float, fan_in: int, weight_var: float, bias_var: float) -> float:
+    """E[a²] after a ReLU layer with zero-mean iid weights and biases: (fan_in·Var[W]·E[a_in²] + Var[b]) / 2
+    (He et al. 2015 eq. 7 with the bias term kept)."""
+    return (fan_in * weight_var * previous + bias_var) / 2.0
