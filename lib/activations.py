@@ -26,6 +26,7 @@ ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
     "relu": torch.relu,
     "leaky_relu": leaky_relu,
+    "selu": F.selu,  # λ·x for x > 0, λα(eˣ − 1) otherwise, α ≈ 1.6733, λ ≈ 1.0507 (Klambauer et al. 2017)
 }
 
 
