@@ -51,7 +51,8 @@ class InitSetting:
 
     @property
     def label(self) -> str:
-        labels = {"glorot_normal": "Xavier", "he_normal": "He"}
+        labels = {"glorot_normal": "Xavier", "he_normal": "He", "glorot_standard": "standard U[±1/√n]",
+                  "glorot_uniform": "normalized U[±√6/√(n_j + n_j+1)]"}
         return f"N(0, {self.std:g})" if self.name == "normal" else labels.get(self.name, self.name)
 
     def initializer(self) -> Initializer:

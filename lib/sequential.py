@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats
 
 from lib.naming import require_count, require_probability
-from lib.stats import Estimate, rate_interval
+from lib.stats import Estimate, geometric_mean_interval, rate_interval
 
 STAGES = (1000, 2000, 4000, 8000, 16000)
 
@@ -57,10 +57,52 @@ class SequentialRateRule:
                 f"error over all looks ≤ {self.alpha:g} (Bonferroni)")
 
 
+@dataclass(frozen=True)
+class SequentialBandRule:
+    """The same design for a positive quantity measured once per network: 'supported' when the two-sided interval
+    of its geometric mean (t on the logs, at 1 − alpha / looks) lies inside [low, high] at some look, 'refuted'
+    when it lies wholly outside, 'inconclusive' at the cap; error over all looks ≤ alpha (Bonferroni)."""
+
+    low: float
+    high: float
+    stages: tuple = (50, 200, 800)
+    alpha: float = 0.01
+
+    def bounds(self, values) -> Estimate:
+        return geometric_mean_interval(values, 1 - self.alpha / len(self.stages))
+
+    def decide(self, estimate: Estimate) -> str:
+        if self.low < estimate.low and estimate.high < self.high:
+            return "supported"
+        if estimate.high < self.low or estimate.low > self.high:
+            return "refuted"
+        return "inconclusive"
+
+    def describe(self) -> str:
+        looks = ", ".join(f"{n:,}" for n in self.stages)
+        return (f"decided sequentially at {looks} networks: 'inside [{self.low:g}, {self.high:g}]' when the "
+                f"geometric mean's t interval at level 1 − {self.alpha:g}/{len(self.stages)} lies inside, "
+                f"'outside' when it lies wholly outside, else undecided at the cap; error over all looks ≤ "
+                f"{self.alpha:g} (Bonferroni)")
+
+
+def decide_band_sequentially(rule: SequentialBandRule, values_at) -> "SequentialDecision":
+    """Look at rule.stages in turn; values_at(n) gives the quantity of networks 1..n (networks are nested)."""
+    decision = SequentialDecision("inconclusive")
+    for n in rule.stages:
+        estimate = rule.bounds(values_at(n))
+        verdict = rule.decide(estimate)
+        decision.looks.append(Look(n, None, estimate, verdict))
+        if verdict != "inconclusive":
+            decision.verdict = verdict
+            break
+    return decision
+
+
 @dataclass
 class Look:
     runs: int
-    successes: int
+    successes: int | None  # None for a measured quantity (SequentialBandRule)
     estimate: Estimate  # at the look's alpha / looks level
     verdict: str
 
