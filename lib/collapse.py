@@ -10,7 +10,7 @@ import torch
 
 from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP
-from lib.initializers import LayerInitializer, get_initializer, layer_initializer
+from lib.initializers import LayerInitializer, code_digest, get_initializer, layer_initializer
 
 TOLERANCES = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 HEADLINE_TOLERANCE = 1e-3  # "effectively constant": varies by under 0.1% of the target's range
@@ -90,7 +90,8 @@ def born_constant_cached(cache: ExperimentCache, weight_init: str, bias_init: st
                          count: int, seed: int, grid: np.ndarray) -> np.ndarray:
     """born_constant through the experiment cache, its generator seeded with seed."""
     key = {"weight_init": weight_init, "bias_init": bias_init, "width": width, "hidden_layers": hidden_layers,
-           "count": count, "seed": seed, "grid": [float(grid[0]), float(grid[-1]), len(grid)]}
+           "count": count, "seed": seed, "grid": [float(grid[0]), float(grid[-1]), len(grid)],
+           "init_code": code_digest(weight_init, bias_init)}
     compute = lambda: {"constant": born_constant(layer_initializer(weight_init, bias_init), width, hidden_layers, count,
                                                  torch.Generator().manual_seed(seed), grid)}
     label = f"born dead on the domain, {weight_init}, width {width}, {hidden_layers} hidden layers"

@@ -1,4 +1,6 @@
 """Named weight and bias initializers: functions of (shape, fan_in, fan_out, generator)."""
+import hashlib
+import inspect
 import math
 from functools import partial
 from typing import Callable
@@ -113,6 +115,28 @@ def get_initializer(name: str, **params) -> Initializer:
     if "low" in params and "high" in params and not params["low"] < params["high"]:
         raise ValueError(f"uniform needs low < high, got low={params['low']!r}, high={params['high']!r}")
     return partial(function, **params) if params else function
+
+
+def register_initializer(name: str, function, joint: bool = False) -> None:
+    """Make function available by name: an Initializer (shape, fan_in, fan_out, generator) -> tensor, or with
+    joint=True a LayerInitializer (count, fan_in, fan_out, generator) -> (weights, biases) such as rai."""
+    if name in INITIALIZERS or name in LAYER_INITIALIZERS or name in ALIASES:
+        raise ValueError(f"initializer {name!r} is already registered; pick another name")
+    (LAYER_INITIALIZERS if joint else INITIALIZERS)[name] = function
+
+
+def code_digest(*names: str) -> str:
+    """A hash of the source code of the named initializers, so a cached experiment is recomputed when one changes,
+    including one registered from outside lib/."""
+    h = hashlib.sha256()
+    for name in names:
+        function = LAYER_INITIALIZERS.get(name) or lookup("initializer", ALIASES.get(name, name), INITIALIZERS)
+        function = function.func if isinstance(function, partial) else function
+        try:
+            h.update(inspect.getsource(function).encode())
+        except (OSError, TypeError):
+            h.update(repr(function).encode())
+    return h.hexdigest()[:16]
 
 
 def layer_initializer(weight_init: str, bias_init: str) -> LayerInitializer:

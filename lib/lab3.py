@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from lib.activations import get_activation, identity
 from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP, build_mlp
-from lib.initializers import Initializer, get_initializer
+from lib.initializers import Initializer, code_digest, get_initializer
 from lib.progress import epoch_reporter
 from lib.probes import LayerStats, activation_sample, probe_layers
 from lib.training import make_optimizer, train
@@ -81,7 +81,7 @@ def probe_lab3_cached(cache: ExperimentCache, activation: str, setting: InitSett
                       device: str = "cpu") -> tuple[LayerStats, np.ndarray]:
     """probe_lab3 through the experiment cache (keyed by the digits themselves, the seeds and the device)."""
     key = {"activation": activation, "init": [setting.name, setting.std], "seeds": seeds, "device": device,
-           "data": digest(x, labels)}
+           "data": digest(x, labels), "init_code": code_digest(setting.name)}
 
     def compute():
         stats, sample = probe_lab3(activation, setting, seeds, x, labels, device)
@@ -106,7 +106,7 @@ def train_deep_relu(weight_init: str, seeds: list[int], shuffle_seed: int, x, la
 def train_deep_relu_cached(cache: ExperimentCache, weight_init: str, seeds: list[int], shuffle_seed: int, x, labels,
                            device: str = "cpu", **protocol) -> np.ndarray:
     key = {"weight_init": weight_init, "seeds": seeds, "shuffle_seed": shuffle_seed, "device": device,
-           "data": digest(x, labels), **protocol}
+           "data": digest(x, labels), "init_code": code_digest(weight_init), **protocol}
     compute = lambda: {"losses": train_deep_relu(weight_init, seeds, shuffle_seed, x, labels, device=device, **protocol)}
     return cache.load_or_compute("deep-relu-training", key, __name__, compute, weight_init)["losses"]
 

@@ -8,7 +8,7 @@ from lib.activations import get_activation, identity
 from lib.ensemble import StackedMLP, build_mlp_layers
 from lib.cache import ExperimentCache
 from lib.fast_training import OPTIMIZER_CODES, TrainingRun, flat_parameters, stacked_from_flat, train_regression
-from lib.initializers import layer_initializer
+from lib.initializers import code_digest, layer_initializer
 from lib.naming import lookup, require_count, require_in_range, require_positive
 from lib.seeding import child, network_seeds
 from lib.targets import grid, training_sets, get_target
@@ -112,7 +112,8 @@ def run_lu_cached(cache: ExperimentCache, protocol: LuProtocol, sequence: np.ran
     """run_lu through the experiment cache: trained once per protocol, seeds, runs, snapshots, device and lib code."""
     snapshots = sorted({0, *snapshot_epochs})
     key = {"protocol": protocol.record(), "entropy": str(sequence.entropy), "spawn_key": list(sequence.spawn_key),
-           "first_run": first_run, "snapshots": snapshots, "device": device}
+           "first_run": first_run, "snapshots": snapshots, "device": device,
+           "init_code": code_digest(protocol.weight_init, protocol.bias_init)}
     compute = lambda: run_arrays(run_lu(protocol, sequence, snapshots, device, first_run))
     label = (f"{protocol.target} {protocol.activation} {protocol.weight_layers}×{protocol.width}, runs "
              f"{first_run:,}–{first_run + protocol.runs - 1:,}, {protocol.epochs} epochs")
