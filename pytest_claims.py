@@ -44,15 +44,16 @@ OPTIONS = {"--artifacts": "artifacts", "--claims-seed": "claims_seed", "--device
 def pytest_load_initial_conftests(early_config, parser, args):
     """`--artifacts ~/elsewhere`, with a space: pytest finds its rootdir and ini file before it knows an installed
     plugin's options, so it takes an existing folder after --artifacts or --claims-cache for a test path and
-    misses the project's pytest.ini. Now that the options are known, find them again from the real test paths."""
+    misses the project's pytest.ini, or finds the folder's own project's. Now that the options are known, find
+    them again from the real test paths."""
     namespace = early_config.known_args_namespace
     ours = [getattr(namespace, name.lstrip("-").replace("-", "_"), None) for name in ("--artifacts", "--claims-cache")]
-    if early_config.inipath is not None or not any(ours) or namespace.inifilename or namespace.rootdir:
+    if not any(ours) or namespace.inifilename or namespace.rootdir:
         return
     rootpath, inipath, inicfg, _ = determine_setup(
         inifile=None, override_ini=namespace.override_ini, args=namespace.file_or_dir, rootdir_cmd_arg=None,
         invocation_dir=early_config.invocation_params.dir)
-    if inipath is None:
+    if inipath is None or inipath == early_config.inipath:
         return
     early_config._rootpath, early_config._inipath, early_config._inicfg = rootpath, inipath, inicfg
     early_config._inicache.clear()

@@ -99,6 +99,7 @@ INITIALIZERS = {
 LAYER_INITIALIZERS = {"rai": rai}  # draw a layer's weights and biases together: name one as both weight and bias init
 ALIASES = {"xavier": "glorot_normal", "xavier_normal": "glorot_normal", "xavier_uniform": "glorot_uniform",
            "glorot_standard": "torch_default"}  # Glorot & Bengio 2010 eq. 1's "standard" U[−1/√n, 1/√n], n = fan_in
+BUILT_IN = frozenset({*INITIALIZERS, *LAYER_INITIALIZERS, *ALIASES})
 
 
 def get_initializer(name: str, **params) -> Initializer:
@@ -119,9 +120,12 @@ def get_initializer(name: str, **params) -> Initializer:
 
 def register_initializer(name: str, function, joint: bool = False) -> None:
     """Make function available by name: an Initializer (shape, fan_in, fan_out, generator) -> tensor, or with
-    joint=True a LayerInitializer (count, fan_in, fan_out, generator) -> (weights, biases) such as rai."""
-    if name in INITIALIZERS or name in LAYER_INITIALIZERS or name in ALIASES:
-        raise ValueError(f"initializer {name!r} is already registered; pick another name")
+    joint=True a LayerInitializer (count, fan_in, fan_out, generator) -> (weights, biases) such as rai. A name
+    registered this way may be registered again (a module imported twice); a built-in name may not."""
+    if name in BUILT_IN:
+        raise ValueError(f"initializer {name!r} is built in; pick another name")
+    INITIALIZERS.pop(name, None)
+    LAYER_INITIALIZERS.pop(name, None)
     (LAYER_INITIALIZERS if joint else INITIALIZERS)[name] = function
 
 

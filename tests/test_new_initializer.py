@@ -54,8 +54,8 @@ def test_a_changed_initializer_is_not_served_from_the_cache(toy, tmp_path, monke
     assert second.initial.weights[1].abs().sum() == 0 and first.initial.weights[1].abs().sum() > 0
 
 
-def test_a_taken_name_is_refused_in_one_line(toy):
-    with pytest.raises(ValueError, match="initializer 'he_normal' is already registered; pick another name"):
+def test_a_built_in_name_is_refused_in_one_line(toy):
+    with pytest.raises(ValueError, match="initializer 'he_normal' is built in; pick another name"):
         register_initializer("he_normal", lecun_uniform)
 
 
