@@ -112,7 +112,9 @@ def test_selu_self_normalizes(moments, finding, artifacts, run_settings):
          "starts": STARTS, "root_seed": run_settings["seed"]}))
 
 
-def test_control_first_layer_has_not_normalized(moments):
-    """Negative control: the same SELU + LeCun nets read at layer 1, before the dynamics acted, must not pass."""
+def test_control_first_layer_has_not_normalized_and_the_rule_can_pass(moments):
+    """Controls: the same SELU + LeCun nets read at layer 1, before the dynamics acted, must not pass 'reaches';
+    with He's nets standing in for Glorot's, the whole rule must say 'supported'."""
     first = {start: (m[0][:, :1], m[1][:, :1]) for start, m in moments[NORMALIZING].items()}
     assert not all(reaches(last_layer(m)) for m in first.values())
+    assert verdict(moments | {("selu", "glorot_normal"): moments[("selu", "he_normal")]})[0]
