@@ -86,19 +86,6 @@ class SequentialBandRule:
                 f"{self.alpha:g} (Bonferroni)")
 
 
-def decide_band_sequentially(rule: SequentialBandRule, values_at) -> "SequentialDecision":
-    """Look at rule.stages in turn; values_at(n) gives the quantity of networks 1..n (networks are nested)."""
-    decision = SequentialDecision("inconclusive")
-    for n in rule.stages:
-        estimate = rule.bounds(values_at(n))
-        verdict = rule.decide(estimate)
-        decision.looks.append(Look(n, None, estimate, verdict))
-        if verdict != "inconclusive":
-            decision.verdict = verdict
-            break
-    return decision
-
-
 @dataclass
 class Look:
     runs: int
@@ -131,13 +118,27 @@ class SequentialDecision:
 
 def decide_sequentially(rule: SequentialRateRule, successes_at) -> SequentialDecision:
     """Look at rule.stages in turn; successes_at(n) counts the successes among runs 1..n (runs are nested)."""
-    decision = SequentialDecision("inconclusive")
-    for n in rule.stages:
+    def look(n: int) -> Look:
         k = int(successes_at(n))
-        verdict = rule.decide(k, n)
-        decision.looks.append(Look(n, k, rule.bounds(k, n), verdict))
-        if verdict != "inconclusive":
-            decision.verdict = verdict
+        return Look(n, k, rule.bounds(k, n), rule.decide(k, n))
+    return _until_decisive(rule.stages, look)
+
+
+def decide_band_sequentially(rule: SequentialBandRule, values_at) -> SequentialDecision:
+    """Look at rule.stages in turn; values_at(n) gives the quantity of networks 1..n (networks are nested)."""
+    def look(n: int) -> Look:
+        estimate = rule.bounds(values_at(n))
+        return Look(n, None, estimate, rule.decide(estimate))
+    return _until_decisive(rule.stages, look)
+
+
+def _until_decisive(stages, look) -> SequentialDecision:
+    """Take look(n) at each stage in turn, stopping at the first that is not 'inconclusive'."""
+    decision = SequentialDecision("inconclusive")
+    for n in stages:
+        decision.looks.append(look(n))
+        if decision.looks[-1].verdict != "inconclusive":
+            decision.verdict = decision.looks[-1].verdict
             break
     return decision
 
