@@ -16,13 +16,13 @@ import pytest
 import torch
 
 from lib import plots
-from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, born_dead_cached, collapsed, collapsed_fractions, dead_layers,
+from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, born_dead_cached, collapse_count, collapsed, collapsed_fractions, dead_layers,
                           first_dead_layer, output_range)
 from lib.findings import Claim, combine_verdicts
 from lib.lu import LAB_SNAPSHOTS, LuProtocol, lab_runs
 from lib.seeding import seed_for
 from lib.sequential import STAGES, SequentialRateRule, decide_sequentially, false_failure_bound
-from lib.stats import mean_interval, matches_rate, rate_difference, rate_interval, rate_verdict
+from lib.stats import lower_in_every_group, mean_interval, matches_rate, rate_difference, rate_interval, rate_verdict
 from lib.targets import FORMULAS, get_target, grid
 from lib.theory import born_dead_probability
 
@@ -56,10 +56,6 @@ def sequential_collapse(lu, protocol: LuProtocol, rule: SequentialRateRule):
         return collapse_count(run)
 
     return decide_sequentially(rule, lambda n: sum(block(stage) for stage in rule.stages if stage <= n))
-
-
-def collapse_count(run, tolerance: float = HEADLINE_TOLERANCE, net=None) -> int:
-    return int(collapsed(run.final if net is None else net, GRID, run.target_range, tolerance).sum())
 
 
 def collapse_estimate(run, tolerance: float = HEADLINE_TOLERANCE, net=None):
@@ -170,8 +166,7 @@ REDUCES = Claim(
 
 
 def reduces_verdict(relu_counts: dict, leaky_counts: dict, runs: int) -> tuple[bool, dict]:
-    tests = {t: rate_difference(relu_counts[t], runs, leaky_counts[t], runs, CONFIDENCE) for t in relu_counts}
-    return all(p < 0.05 for _, p in tests.values()), tests
+    return lower_in_every_group(relu_counts, leaky_counts, runs, CONFIDENCE)
 
 
 def test_leaky_relu_reduces_collapse(lu, finding, artifacts, run_settings):

@@ -13,7 +13,7 @@ from lib.data import mnist_sample, stratified_subset
 from lib.findings import Claim
 from lib.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
 from lib.seeding import child, network_seeds
-from lib.stats import Estimate, geometric_mean_interval, mean_interval, ratio_of_means_interval
+from lib.stats import geometric_mean_interval, mean_interval, per_step_gain
 from lib.theory import relu_gain, tanh_small_signal_gain
 
 pytestmark = pytest.mark.claims
@@ -292,9 +292,8 @@ def test_control_helps_rule_rejects_saturating_std(lab3):
 
 def relu_gain_interval(stats, seed: int):
     """The per-layer gain of E[a²] over h1..h5: (mean E[a²_h5] / mean E[a²_h1])^(1/4), BCa bootstrap over networks."""
-    ratio = ratio_of_means_interval(stats.second_moment[:, -1], stats.second_moment[:, 0], CONFIDENCE, seed)
-    steps = stats.second_moment.shape[1] - 1
-    return Estimate(ratio.value ** (1 / steps), ratio.low ** (1 / steps), ratio.high ** (1 / steps), ratio.n, CONFIDENCE)
+    moment = stats.second_moment
+    return per_step_gain(moment[:, 0], moment[:, -1], moment.shape[1] - 1, CONFIDENCE, seed)
 
 
 HE_RELU = Claim(

@@ -11,12 +11,12 @@ import pytest
 import torch
 
 from lib import plots
-from lib.collapse import born_constant, born_constant_cached, collapsed
+from lib.collapse import born_constant, born_constant_cached, collapse_count
 from lib.findings import Claim
 from lib.initializers import LAYER_INITIALIZERS, beta_2_1, rai
 from lib.lu import LAB_SNAPSHOTS, LuProtocol, lab_runs, run_lu
 from lib.seeding import child, seed_for
-from lib.stats import rate_difference, rate_interval
+from lib.stats import lower_in_every_group, rate_interval
 from lib.targets import grid
 
 pytestmark = pytest.mark.claims
@@ -25,7 +25,6 @@ TARGETS = ("f1", "f2", "f3")
 HE = LuProtocol()
 RAI = HE.but(weight_init="rai", bias_init="rai")
 CONFIDENCE = 0.95
-GRID = grid()
 PAPER = ("not read: the body of arXiv 1903.06733 v3 (its RAI section and numerical examples) was not reachable from "
          "this machine, so the paper's collapse probabilities are not quoted here")
 
@@ -55,21 +54,12 @@ REDUCES = Claim(
 )
 
 
-def lowers_collapse(he_counts: dict, other_counts: dict, runs: int) -> tuple[bool, dict]:
-    tests = {t: rate_difference(he_counts[t], runs, other_counts[t], runs, CONFIDENCE) for t in he_counts}
-    return all(p < 0.05 for _, p in tests.values()), tests
-
-
-def collapse_count(run, net=None) -> int:
-    return int(collapsed(run.final if net is None else net, GRID, run.target_range).sum())
-
-
 def test_rai_reduces_collapse(lu, finding, artifacts, run_settings):
     he = {t: lu(HE.but(target=t)) for t in TARGETS}
     rai_runs = {t: lu(RAI.but(target=t)) for t in TARGETS}
-    ok, tests = lowers_collapse({t: collapse_count(r) for t, r in he.items()},
-                                {t: collapse_count(r) for t, r in rai_runs.items()}, HE.runs)
-    estimate = lambda run, net=None: rate_interval(collapse_count(run, net), HE.runs, CONFIDENCE)
+    ok, tests = lower_in_every_group({t: collapse_count(r) for t, r in he.items()},
+                                     {t: collapse_count(r) for t, r in rai_runs.items()}, HE.runs, CONFIDENCE)
+    estimate = lambda run, net=None: rate_interval(collapse_count(run, net=net), HE.runs, CONFIDENCE)
     measured = {t: {"he_normal": estimate(he[t]), "rai": estimate(rai_runs[t]), "reduction": tests[t][0],
                     "fisher_p": tests[t][1], "rai_collapsed_at_init": estimate(rai_runs[t], rai_runs[t].initial)}
                 for t in TARGETS}
@@ -99,7 +89,7 @@ def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, monkeypatch):
     protocol = HE.but(target="f1", weight_init="negative_rai", bias_init="negative_rai")
     broken = run_lu(protocol, child(seeds("dying-relu"), "f1"))  # not cached: its code lives in this test
     he = collapse_count(lu(HE.but(target="f1")))
-    assert not lowers_collapse({"f1": he}, {"f1": collapse_count(broken)}, HE.runs)[0]
+    assert not lower_in_every_group({"f1": he}, {"f1": collapse_count(broken)}, HE.runs, CONFIDENCE)[0]
 
 
 # --- rai-born-dead-less-often -------------------------------------------------------------------

@@ -4,7 +4,6 @@ Protocol: a square MLP of 32 layers of width 100, zero biases, 100 networks per 
 whose entries are iid N(μ, ν) off the fixed point: (μ, ν) = (1, 3) and (−0.5, 0.1). Per network and layer, the
 mean and the variance of the activations over units and inputs (lib/self_normalization.py), in float64.
 """
-import numpy as np
 import pytest
 import torch
 

@@ -19,7 +19,7 @@ from lib.initializers import get_initializer
 from lib.lab3 import HIDDEN_LAYERS, LAYER_NAMES, cross_entropy_per_network
 from lib.probes import LayerStats, probe_layers
 from lib.seeding import child, network_seeds, seed_for
-from lib.stats import Estimate, ratio_of_means_interval
+from lib.stats import Estimate, per_step_gain, ratio_of_means_interval
 from lib.theory import relu_gain, relu_second_moment_with_bias
 from lib.torch_linear import torch_default_lab3_mlp, torch_linear
 
@@ -63,14 +63,6 @@ def probes(seeds, device):
     return {biases: probe_all(biases) for biases in (False, True)}
 
 
-def per_layer_gain(second_moment: np.ndarray, seed: int) -> Estimate:
-    """(mean E[a²] at h5 / mean at h1)^(1/4), BCa bootstrap over networks."""
-    ratio = ratio_of_means_interval(second_moment[:, -1], second_moment[:, 0], CONFIDENCE, seed)
-    steps = second_moment.shape[1] - 1
-    return Estimate(ratio.value ** (1 / steps), ratio.low ** (1 / steps), ratio.high ** (1 / steps), ratio.n,
-                    CONFIDENCE)
-
-
 def predicted(first: np.ndarray, layers: int) -> np.ndarray:
     """E[a²] after layers more ReLU layers with default weights and biases, from the first hidden layer's."""
     for _ in range(layers):
@@ -83,7 +75,8 @@ def inside(estimate: Estimate, centre: float) -> bool:
 
 
 def verdict(no_bias, with_bias, real_weights, our_weights, seed: int) -> tuple[bool, dict]:
-    gain = per_layer_gain(no_bias.second_moment, seed)
+    moment = no_bias.second_moment
+    gain = per_step_gain(moment[:, 0], moment[:, -1], moment.shape[1] - 1, CONFIDENCE, seed)
     q = with_bias.second_moment
     floor_ratio = ratio_of_means_interval(q[:, -1], predicted(q[:, 0], q.shape[1] - 1), CONFIDENCE, seed)
     ks = scipy_stats.ks_2samp(real_weights, our_weights)

@@ -10,6 +10,7 @@ import torch
 
 from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP
+from lib.targets import grid
 from lib.initializers import LayerInitializer, code_digest, get_initializer, layer_initializer
 
 TOLERANCES = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
@@ -26,6 +27,14 @@ def output_range(net: StackedMLP, grid: np.ndarray) -> np.ndarray:
 def collapsed(net: StackedMLP, grid: np.ndarray, target_range: float, tolerance: float = HEADLINE_TOLERANCE) -> np.ndarray:
     """Per network, whether it is constant on the grid to within tolerance × target_range, [K] bool."""
     return output_range(net, grid) <= tolerance * target_range
+
+
+def collapse_count(run, tolerance: float = HEADLINE_TOLERANCE, net: StackedMLP | None = None,
+                   points: np.ndarray | None = None) -> int:
+    """How many of a LuRun's networks (its final ones, or net) are collapsed at tolerance on the grid points
+    (lib.targets.grid() unless given)."""
+    points = grid() if points is None else points
+    return int(collapsed(run.final if net is None else net, points, run.target_range, tolerance).sum())
 
 
 def collapsed_fractions(net: StackedMLP, grid: np.ndarray, target_range: float) -> dict[float, int]:

@@ -52,6 +52,13 @@ def ratio_of_means_interval(numerator, denominator, confidence: float, seed: int
     return Estimate(value, float(ci.low), float(ci.high), numerator.size, confidence)
 
 
+def per_step_gain(first, last, steps: int, confidence: float, seed: int) -> Estimate:
+    """The gain per step between two paired measurements steps apart: (mean(last) / mean(first))^(1/steps), with
+    the BCa bootstrap interval of the ratio of means taken to the same power."""
+    ratio = ratio_of_means_interval(last, first, confidence, seed)
+    return Estimate(ratio.value ** (1 / steps), ratio.low ** (1 / steps), ratio.high ** (1 / steps), ratio.n, confidence)
+
+
 def rate_interval(successes: int, trials: int, confidence: float) -> Estimate:
     """A rate with its exact Clopper–Pearson interval (scipy.stats.binomtest)."""
     ci = stats.binomtest(int(successes), int(trials)).proportion_ci(confidence, method="exact")
@@ -79,6 +86,14 @@ def rate_difference(successes_a: int, trials_a: int, successes_b: int, trials_b:
     table = [[successes_a, trials_a - successes_a], [successes_b, trials_b - successes_b]]
     p_value = float(stats.fisher_exact(table, alternative="greater").pvalue)
     return Estimate(pa - pb, float(low), float(high), int(trials_a + trials_b), confidence), p_value
+
+
+def lower_in_every_group(higher: dict, lower: dict, trials: int, confidence: float,
+                         alpha: float = 0.05) -> tuple[bool, dict]:
+    """Per group, rate_difference(higher[g], lower[g]) over trials each; True when every group's one-sided Fisher
+    test of 'the first rate is higher' is significant at alpha (an intersection-union test: no correction)."""
+    tests = {g: rate_difference(higher[g], trials, lower[g], trials, confidence) for g in higher}
+    return all(p < alpha for _, p in tests.values()), tests
 
 
 def matches_rate(successes: int, trials: int, expected: float) -> float:
