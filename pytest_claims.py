@@ -13,7 +13,7 @@ from _pytest.config.findpaths import determine_setup
 
 from lib import atomic, environment, html_report, progress, record, report, settings
 from lib.cache import ExperimentCache
-from lib.findings import Finding
+from lib.findings import ClaimRefuted, Finding
 from lib.plots import save_figure
 from lib.seeding import claim_seed_sequence
 
@@ -182,7 +182,8 @@ def pytest_runtest_setup(item):
 
 
 class FindingRecorder:
-    """conclude(finding): record it for the report, then fail with its text unless it is supported."""
+    """conclude(finding): record it for the report, then fail with its text unless it is supported: a refuted
+    finding raises ClaimRefuted (what a refuted claim's xfail names in raises=), any other verdict fails plainly."""
 
     def __init__(self, node, artifacts: Artifacts):
         self.node, self.artifacts = node, artifacts
@@ -194,6 +195,8 @@ class FindingRecorder:
         finding.experiments = self.node.config.stash[CACHE].origin_since(self.cache_mark)
         self.node.user_properties += [("finding", finding.to_json()), ("verdict", finding.verdict),
                                       ("summary", finding.summary), ("figures", " ".join(finding.artifacts))]
+        if finding.verdict == "refuted":
+            raise ClaimRefuted(finding)
         if finding.verdict != "supported":
             pytest.fail(finding.text(), pytrace=False)
         return finding
@@ -227,9 +230,12 @@ class FindingsCollector:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """With pytest-html (optional) and --html, attach each claim's figures to its row."""
+    """A refuted claim's failure reads as its finding, without a traceback; with pytest-html (optional) and --html,
+    attach each claim's figures to its row."""
     outcome = yield
     report = outcome.get_result()
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(ClaimRefuted):
+        report.longrepr = str(call.excinfo.value)
     html = item.config.pluginmanager.get_plugin("html")
     figures = dict(item.user_properties).get("figures") if report.when == "call" else None
     if html is None or not figures or SETTINGS not in item.config.stash:

@@ -14,7 +14,7 @@ from scipy import stats as scipy_stats
 
 from lib import plots
 from lib.data import mnist_sample
-from lib.findings import Claim
+from lib.findings import Claim, ClaimRefuted
 from lib.lab3 import train_deep_relu_cached
 from lib.seeding import child, network_seeds, seed_for
 from lib.stats import mean_interval
@@ -115,7 +115,7 @@ def losses_22(seeds, device, experiment_cache):
     return training_losses(seeds(BOTH_CONVERGE.id), device, experiment_cache, SHALLOWER)
 
 
-@pytest.mark.xfail(strict=True, reason="finding: in the 22-layer MLP under the companion protocol (SGD + momentum, "
+@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: in the 22-layer MLP under the companion protocol (SGD + momentum, "
                    "lr 1e-3, 10 epochs) Xavier does not converge: its loss stays near ln 10 while He's falls")
 def test_he_22_layer_both_converge(losses_22, finding, artifacts, run_settings):
     ok, measured = both_converge_he_sooner(losses_22["glorot_normal"], losses_22["he_normal"])

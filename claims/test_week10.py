@@ -17,7 +17,7 @@ from hypothesis import given, settings, strategies as st
 
 from lib import plots
 from lib.ensemble import StackedMLP
-from lib.findings import Claim, combine_verdicts
+from lib.findings import Claim, ClaimRefuted, combine_verdicts
 from lib.activations import get_activation, identity
 from lib.seeding import child, network_seeds, seed_for
 from lib.stats import bootstrap_interval, equivalence, geometric_mean_interval, mean_interval, rate_interval
@@ -426,7 +426,7 @@ def glorot_verdict(glorot: np.ndarray, uniform: np.ndarray, seed: int) -> tuple[
         "dead_inits_glorot": g_dead, "dead_inits_uniform": u_dead}
 
 
-@pytest.mark.xfail(strict=True, reason="finding: in the 2-wide net Glorot normal (std 0.71) and U(−1, 1) (std 0.58) "
+@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: in the 2-wide net Glorot normal (std 0.71) and U(−1, 1) (std 0.58) "
                    "give first-to-last gradient spreads within a factor of 2 of each other for sigmoid, tanh and ReLU "
                    "(equivalence, two one-sided tests at 99%): no meaningful difference")
 def test_week10_glorot_vs_uniform(week10, finding, artifacts, run_settings, seeds):

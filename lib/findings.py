@@ -13,6 +13,15 @@ def combine_verdicts(verdicts) -> str:
     return "supported" if verdicts and set(verdicts) == {"supported"} else "inconclusive"
 
 
+class ClaimRefuted(Exception):
+    """Raised when a claim's finding says 'refuted': the one exception a refuted claim's xfail names in raises=, so
+    that a crash or an inconclusive verdict in such a claim still turns the run red."""
+
+    def __init__(self, finding: "Finding"):
+        super().__init__(finding.text())
+        self.finding = finding
+
+
 @dataclass(frozen=True)
 class Claim:
     """A claim of CLAIMS.md and the verdict rule fixed before anything is measured."""

@@ -14,14 +14,14 @@ RUN_FIELDS = {"seconds", "experiments", "run"}  # what may differ between two ru
 
 CLAIM_TESTS = '''
 import pytest
-from lib.findings import Claim
+from lib.findings import Claim, ClaimRefuted
 from lib.plots import curves
 import numpy as np
 
 pytestmark = pytest.mark.claims
 
-def make(verdict):
-    claim = Claim(f"fake-{verdict}", "a fake claim", "nowhere", "the rule, stated first")
+def make(verdict, name=None):
+    claim = Claim(f"fake-{name or verdict}", "a fake claim", "nowhere", "the rule, stated first")
     return claim.finding(verdict, f"measured 88.1% for {verdict}", {"rate": {"value": 0.881, "low": 0.86, "high": 0.9, "n": 1000, "confidence": 0.95}},
                          {"statistic": "binomial"}, {"n": 1000})
 
@@ -32,9 +32,30 @@ def test_supported(finding, artifacts):
 def test_refuted(finding):
     finding.conclude(make("refuted"))
 
-@pytest.mark.xfail(strict=True, reason="a refuted claim stays in the suite")
+@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="a refuted claim stays in the suite")
 def test_known_refuted(finding):
-    finding.conclude(make("inconclusive"))
+    finding.conclude(make("refuted", "known"))
+'''
+
+KNOWN_REFUTED = '''
+import pytest
+from lib.findings import Claim, ClaimRefuted
+
+pytestmark = pytest.mark.claims
+CLAIM = Claim("fake-known", "a fake claim known to be refuted", "nowhere", "the rule, stated first")
+known_refuted = pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: it does not hold")
+
+@known_refuted
+def test_refuted_as_known(finding):
+    finding.conclude(CLAIM.finding("refuted", "measured 1%", {}, {}, {}))
+
+@known_refuted
+def test_crash_inside_a_refuted_claim(finding):
+    1 / 0
+
+@known_refuted
+def test_inconclusive_inside_a_refuted_claim(finding):
+    finding.conclude(CLAIM.finding("inconclusive", "undecided at the cap", {}, {}, {}))
 '''
 
 
@@ -56,11 +77,20 @@ def test_a_refuted_claim_fails_with_its_finding_and_no_traceback(project):
     assert "claims: findings" in text
 
 
+def test_a_refuted_claim_cannot_hide_a_crash_or_an_inconclusive_verdict(project):
+    project.makepyfile(test_claims=KNOWN_REFUTED)
+    result = project.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(xfailed=1, failed=2)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    text = result.stdout.str()
+    assert "ZeroDivisionError" in text and "[fake-known] INCONCLUSIVE: undecided at the cap" in text
+
+
 def test_findings_files_hold_every_field(project):
     project.runpytest_subprocess()
     data = json.loads((project.path / "out" / "findings.json").read_text())
     assert data["environment"]["root_seed"] == 5 and "torch" in data["environment"]
-    assert [f["id"] for f in data["findings"]] == ["fake-inconclusive", "fake-refuted", "fake-supported"]
+    assert [f["id"] for f in data["findings"]] == ["fake-known", "fake-refuted", "fake-supported"]
     fields = {"id", "statement", "source", "verdict", "measured", "rule", "test", "setup", "artifacts", "seconds"}
     assert all(fields <= f.keys() for f in data["findings"])
     supported = data["findings"][2]
@@ -105,7 +135,7 @@ def test_a_partial_run_keeps_the_other_findings_marked_stale_and_a_full_run_repl
     project.runpytest_subprocess("--claims-seed", "1", *workers)
     partial = project.runpytest_subprocess("--claims-seed", "2", "-k", "test_supported", *workers)
     records = {f["id"]: f for f in json.loads((project.path / "out" / "findings.json").read_text())["findings"]}
-    assert set(records) == {"fake-inconclusive", "fake-refuted", "fake-supported"}
+    assert set(records) == {"fake-known", "fake-refuted", "fake-supported"}
     assert records["fake-supported"]["run"]["root_seed"] == 2 and records["fake-refuted"]["run"]["root_seed"] == 1
     assert "--claims-seed 1" in records["fake-refuted"]["run"]["command"]
     markdown = (project.path / "out" / "FINDINGS.md").read_text()
