@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from lib.naming import require_count, require_probability
+from lib.naming import require_count, require_finite, require_probability
 from lib.stats import Estimate, geometric_mean_interval, rate_interval
 
 STAGES = (1000, 2000, 4000, 8000, 16000)
@@ -67,6 +67,19 @@ class SequentialBandRule:
     high: float
     stages: tuple = (50, 200, 800)
     alpha: float = 0.01
+
+    def __post_init__(self):
+        require_finite("band low", self.low)
+        require_finite("band high", self.high)
+        if not 0 <= self.low < self.high:
+            raise ValueError(f"band must have 0 <= low < high, got low {self.low!r} and high {self.high!r}")
+        require_probability("alpha", self.alpha)
+        if not isinstance(self.stages, (tuple, list)) or not self.stages:
+            raise ValueError(f"stages must be a non-empty tuple of network counts, got {self.stages!r}")
+        for n in self.stages:
+            require_count("stage size", n, minimum=2)  # a t interval needs 2 networks
+        if list(self.stages) != sorted(set(self.stages)):
+            raise ValueError(f"stages must be strictly increasing network counts, got {self.stages!r}")
 
     def bounds(self, values) -> Estimate:
         return geometric_mean_interval(values, 1 - self.alpha / len(self.stages))

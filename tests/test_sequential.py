@@ -4,7 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from lib.sequential import SequentialRateRule, decide_sequentially, false_failure_bound, simulate_verdicts
+from lib.sequential import (SequentialBandRule, SequentialRateRule, decide_sequentially, false_failure_bound,
+                            simulate_verdicts)
 
 RULE = SequentialRateRule(threshold=0.90)  # the over-90 claim's: 1,000 to 16,000 runs, alpha 0.05 over 5 looks
 DRAWS = 20_000
@@ -52,3 +53,28 @@ def test_it_stops_at_the_first_decisive_look_and_keeps_every_look():
 def test_a_clear_rate_is_decided_at_the_first_look(rate, verdict):
     decision = decide_sequentially(RULE, lambda n: round(rate * n))
     assert decision.verdict == verdict and decision.runs == 1000
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"stages": (200, 50)}, "stages must be strictly increasing network counts, got (200, 50)"),
+    ({"stages": (50, 50, 800)}, "stages must be strictly increasing network counts, got (50, 50, 800)"),
+    ({"stages": (1, 200)}, "stage size must be an integer >= 2, got 1"),
+    ({"stages": (50, 200.5)}, "stage size must be an integer >= 2, got 200.5"),
+    ({"stages": ()}, "stages must be a non-empty tuple of network counts, got ()"),
+    ({"low": 1.2}, "band must have 0 <= low < high, got low 1.2 and high 1.1"),
+    ({"low": -0.1}, "band must have 0 <= low < high, got low -0.1 and high 1.1"),
+    ({"high": math.inf}, "band high must be a finite number, got inf"),
+    ({"low": math.nan}, "band low must be a finite number, got nan"),
+    ({"alpha": 0}, "alpha must be a number strictly between 0 and 1, got 0"),
+    ({"alpha": 1.5}, "alpha must be a number strictly between 0 and 1, got 1.5"),
+])
+def test_a_band_rule_refuses_bad_stages_bounds_and_alpha(arguments, message):
+    with pytest.raises(ValueError) as error:
+        SequentialBandRule(**{"low": 0.9, "high": 1.1, **arguments})
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_band_rule_with_no_lower_edge_is_accepted():
+    """0 is a positive quantity's lowest edge: 'below 0.9' is the band [0, 0.9]."""
+    rule = SequentialBandRule(0.0, 0.9)
+    assert rule.decide(rule.bounds(np.linspace(0.5, 0.6, 50))) == "supported"
