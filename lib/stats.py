@@ -14,20 +14,32 @@ class Estimate:
     high: float
     n: int
     confidence: float
+    constant: bool = False  # the values were all equal (or one): low = high = value, measured no interval
 
     def text(self, digits: int = 3) -> str:
+        if self.constant:
+            return f"{self.value:.{digits}g} ({constant_note(self.n)})"
         return f"{self.value:.{digits}g} [{self.low:.{digits}g}, {self.high:.{digits}g}]"
 
     def as_dict(self) -> dict:
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        """Its fields, floats to 6 decimals; 'constant' only when set, so an interval's record is as it was."""
+        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()
+                if k != "constant" or v}
+
+
+def constant_note(n: int) -> str:
+    """What an estimate over n equal values says in place of its interval."""
+    return "one value: no interval" if n == 1 else f"constant over n = {n}: no interval"
 
 
 def mean_interval(values, confidence: float) -> Estimate:
-    """Mean of values with a Student-t interval (scipy.stats.t)."""
+    """Mean of values with a Student-t interval (scipy.stats.t); equal values (or one) give a constant estimate."""
     values = np.asarray(values, dtype=float)
+    if values.size == 0:
+        raise ValueError("mean_interval needs at least one value, got none")
     mean = float(values.mean())
-    if values.size < 2 or values.std() == 0:
-        return Estimate(mean, mean, mean, values.size, confidence)
+    if values.size < 2 or values.std() == 0 or np.all(values == values.flat[0]):
+        return Estimate(mean, mean, mean, values.size, confidence, constant=True)
     low, high = stats.t.interval(confidence, values.size - 1, loc=mean, scale=stats.sem(values))
     return Estimate(mean, float(low), float(high), values.size, confidence)
 

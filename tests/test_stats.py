@@ -33,3 +33,28 @@ def test_combine_verdicts():
     assert combine_verdicts(["supported", "inconclusive"]) == "inconclusive"
     assert combine_verdicts(["inconclusive", "refuted", "supported"]) == "refuted"
     assert combine_verdicts([]) == "inconclusive"
+
+
+def test_equal_values_say_they_have_no_interval():
+    """Equal values (or one) measure no spread: the estimate says so instead of reading '0 [0, 0]'."""
+    from lib.findings import format_value
+    constant = mean_interval(np.full(50, 0.5), 0.99)
+    assert constant.constant and constant.low == constant.value == constant.high == 0.5
+    assert constant.text() == "0.5 (constant over n = 50: no interval)"
+    assert mean_interval([0.1] * 7, 0.99).constant  # equal, though their float std is not exactly 0
+    single = mean_interval([2.0], 0.99)
+    assert single.constant and single.text() == "2 (one value: no interval)"
+    assert constant.as_dict()["constant"] is True
+    assert format_value(constant.as_dict()) == "0.5 (constant over n = 50: no interval)"
+    assert format_value(single.as_dict()) == "2 (one value: no interval)"
+    with pytest.raises(ValueError, match="at least one value, got none"):
+        mean_interval([], 0.99)
+
+
+def test_a_measured_interval_reads_and_records_as_before():
+    from lib.findings import format_value
+    estimate = mean_interval([1.0, 2.0, 3.0, 4.0], 0.95)
+    assert not estimate.constant and "constant" not in estimate.as_dict()
+    assert list(estimate.as_dict()) == ["value", "low", "high", "n", "confidence"]
+    assert estimate.text() == "2.5 [0.446, 4.55]"
+    assert format_value(estimate.as_dict()) == "2.5 [0.4457, 4.554] (n = 4)"
