@@ -30,15 +30,20 @@ def prepare_writable_dir(raw, what: str = "artifacts folder") -> Path:
     return path
 
 
+def accepted_devices() -> list[str]:
+    """The devices this machine runs the suite on: cpu, and cuda and cuda:N for each CUDA device torch sees."""
+    if not torch.cuda.is_available():
+        return ["cpu"]
+    return ["cpu", "cuda", *(f"cuda:{n}" for n in range(torch.cuda.device_count()))]
+
+
 def parse_device(raw: str) -> str:
-    """A torch device name that exists here ('cpu', 'cuda', 'cuda:1', …)."""
-    try:
-        device = torch.device(raw)
-    except RuntimeError:
-        raise ValueError(f"device {raw!r} is not a torch device; use cpu or cuda[:N]") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {raw!r} asked for, but this machine has no CUDA device; use cpu")
-    return str(device)
+    """A device of accepted_devices(), or a one-line ValueError naming the bad value and what is accepted here."""
+    accepted = accepted_devices()
+    if raw not in accepted:
+        note = "" if torch.cuda.is_available() else " (no CUDA device on this machine)"
+        raise ValueError(f"device {raw!r} cannot be used here: accepted: {', '.join(accepted)}{note}")
+    return raw
 
 
 def set_thread_count(workers: int = 1) -> int:

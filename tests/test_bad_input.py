@@ -1,8 +1,10 @@
 """Bad input anywhere in the library or its command lines: one line that names the value and what is accepted."""
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import torch
 
 from lib.activations import get_activation
 from lib.initializers import get_initializer
@@ -40,7 +42,7 @@ NAN, INF = float("nan"), float("inf")
     (lambda: simulate_verdicts(SequentialRateRule(0.9), NAN, 10, None), "true rate must be a number strictly between"),
     (lambda: training_sets("f1", -5, [1]), "training points must be an integer >= 1, got -5"),
     (lambda: parse_seed("1e3"), "claims seed '1e3' is not an integer"),
-    (lambda: parse_device("gpu"), "device 'gpu' is not a torch device"),
+    (lambda: parse_device("gpu"), "device 'gpu' cannot be used here: accepted: cpu"),
     (lambda: parse_seeds("1-x"), "seeds '1-x': '1-x' is not a seed or a range"),
     (lambda: parse_seeds("9-3"), "seeds '9-3': range '9-3' is empty or negative"),
 ])
@@ -62,3 +64,33 @@ def test_rates_need_positive_trials():
 def test_the_stability_command_refuses_bad_options_in_one_line(args, message):
     result = subprocess.run([sys.executable, "-m", "lib.stability", *args], capture_output=True, text=True)
     assert result.returncode == 2 and message in result.stderr and result.stderr.count("error:") == 1
+
+
+@pytest.mark.parametrize("device", ["mps", "meta", "cuda:9", "cuda", "CPU", "cpu:0"])
+def test_a_device_this_machine_cannot_run_is_refused_in_one_line(device, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError) as error:
+        parse_device(device)
+    assert str(error.value) == f"device {device!r} cannot be used here: accepted: cpu (no CUDA device on this machine)"
+
+
+def test_cuda_devices_are_accepted_only_up_to_the_count_torch_sees(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert [parse_device(d) for d in ("cpu", "cuda", "cuda:0", "cuda:1")] == ["cpu", "cuda", "cuda:0", "cuda:1"]
+    for device in ("cuda:2", "mps"):
+        with pytest.raises(ValueError, match=f"device '{device}' cannot be used here: accepted: cpu, cuda, cuda:0, cuda:1$"):
+            parse_device(device)
+
+
+def test_an_unknown_device_stops_a_pytest_run_with_a_usage_error(tmp_path):
+    """--device mps on the suite's own pytest: exit code 4 (usage error) and one line, before any test runs."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "-m", "claims", "-p", "no:cacheprovider", "--device", "mps",
+                             "--artifacts", str(tmp_path / "out"), "--claims-cache", str(tmp_path / "cache")],
+                            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR == 4
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    with pytest.raises(ValueError) as error:
+        parse_device("mps")  # what this machine accepts, as the plugin's run saw it
+    assert lines == [f"ERROR: {error.value}"]
+    assert not (tmp_path / "cache").exists()
