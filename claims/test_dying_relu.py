@@ -9,6 +9,7 @@ most 1e-3 of the target's range there (lib/collapse.py), reported at several tol
 The 100 epochs: the ReLU collapse fraction is flat from about epoch 30 and the healthy runs' median
 loss from about epoch 100 (figure collapse_vs_epoch of lu-relu-collapse-over-90).
 """
+from dataclasses import replace
 from functools import cache
 
 import numpy as np
@@ -16,13 +17,14 @@ import pytest
 import torch
 
 from lib import plots
-from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, born_dead_cached, collapse_count, collapsed, collapsed_fractions, dead_layers,
-                          first_dead_layer, output_range)
+from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, born_dead_cached, collapse_count, collapsed, collapsed_fractions,
+                          collapsed_runs, dead_layers, first_dead_layer, output_range)
 from lib.findings import Claim, ClaimRefuted, combine_verdicts
 from lib.lu import LAB_SNAPSHOTS, LuProtocol, lab_runs
 from lib.seeding import seed_for
 from lib.sequential import STAGES, SequentialRateRule, decide_sequentially, false_failure_bound
-from lib.stats import lower_in_every_group, mean_interval, matches_rate, rate_difference, rate_interval, rate_verdict
+from lib.stats import (lower_in_every_group, mean_interval, matches_rate, paired_rate_difference, rate_interval,
+                       rate_verdict)
 from lib.targets import FORMULAS, get_target, grid
 from lib.theory import born_dead_probability
 
@@ -33,8 +35,9 @@ RELU = LuProtocol()
 LEAKY = RELU.but(activation="leaky_relu")
 CONFIDENCE = 0.95
 EPOCH_SNAPSHOTS = LAB_SNAPSHOTS
-OVER_90_RULE = SequentialRateRule(threshold=0.90, stages=STAGES, alpha=0.05)
-DESIGN_RATE = 0.915  # the true collapse rate the over-90 rule is designed to confirm (pooled estimates: 0.92-0.93)
+# 'refuted' for any one of the three targets refutes the claim: that side is taken at 0.05 / 3 (Bonferroni)
+OVER_90_RULE = SequentialRateRule(threshold=0.90, stages=STAGES, alpha=0.05, refute_alpha=0.05 / len(TARGETS))
+DESIGN_RATE = 0.91  # the design margin from the claim's words: "over 90%" is stated in whole percent, so 91%
 GRID = grid()
 
 
@@ -80,8 +83,10 @@ OVER_90 = Claim(
     "Lab3 2, Lu et al. 2020",
     f"per target, {OVER_90_RULE.describe()}; the claim holds if it is supported for f1, f2 and f3. The lab's "
     "1,000-run answer (one-sided 95% bound) is reported as such. False failure: at a true collapse rate of "
-    f"{DESIGN_RATE} per target (the design margin) the claim fails with probability ≤ "
-    f"{3 * false_failure_bound(OVER_90_RULE, DESIGN_RATE):.1e} (exact binomial bound, 3 targets)",
+    f"{DESIGN_RATE} per target (the design margin: the claim's whole-percent precision) the claim fails with "
+    f"probability ≤ {3 * false_failure_bound(OVER_90_RULE, DESIGN_RATE):.1e} (exact binomial bound, 3 targets). "
+    "Earlier rules: a design rate of 0.915, taken from the measured rates, and a cap of 16,000 runs, too few to "
+    "confirm 0.91; the refuted side at 0.05 for each target, uncorrected",
     false_failure=3 * false_failure_bound(OVER_90_RULE, DESIGN_RATE),
 )
 
@@ -104,7 +109,8 @@ def test_lu_relu_collapse_over_90(lu, finding, artifacts, run_settings):
     finding.conclude(OVER_90.finding(
         over_90_verdict(decisions), sequential_summary(decisions, measured), measured,
         {"statistic": "collapse fraction", "test": "group-sequential one-sided exact binomial vs 0.90",
-         "interval": f"Clopper–Pearson, each side at {OVER_90_RULE.alpha:g}/{len(OVER_90_RULE.stages)}",
+         "interval": f"one-sided Clopper–Pearson: lower at {OVER_90_RULE.alpha:g}/{len(OVER_90_RULE.stages)}, upper at "
+                     f"{OVER_90_RULE.refute_alpha:.3g}/{len(OVER_90_RULE.stages)}",
          "stages": list(OVER_90_RULE.stages)},
         setup_for(RELU, run_settings, targets=list(TARGETS), runs_used={t: d.runs for t, d in decisions.items()})))
 
@@ -146,6 +152,15 @@ def save_collapse_figures(lu, artifacts, runs):
         f"f1 = {FORMULAS['f1']}: a collapsed and a healthy ReLU run"))
 
 
+def test_control_a_rate_just_below_90_percent_is_not_over_90_and_a_lower_bar_would_pass_it(lu):
+    """Negative control near the threshold: 8 weight layers at width 2 collapse at about 0.88 (the depth × width
+    table), so the over-90 rule must not say 'supported' for f1; the same runs pass a bar lowered to 80%, so a
+    rule made too lax fails this control."""
+    cell = RELU.but(target="f1", weight_layers=8)
+    assert sequential_collapse(lu, cell, OVER_90_RULE).verdict != "supported"
+    assert sequential_collapse(lu, cell, replace(OVER_90_RULE, threshold=0.80)).verdict == "supported"
+
+
 def test_control_leaky_nets_do_not_pass_as_over_90(lu):
     """Negative control: the same rule on Leaky ReLU runs (slope 0.01 instead of 0) must not say 'over 90%'."""
     decisions = {t: sequential_collapse(lu, LEAKY.but(target=t), OVER_90_RULE) for t in TARGETS}
@@ -159,23 +174,27 @@ REDUCES = Claim(
     "with Leaky ReLU (slope 0.01, the sheet's φ), everything else equal, the collapse fraction is lower; by how "
     "much, and is collapse gone?",
     "Lab3 3",
-    "per target, a one-sided exact Fisher test of 'ReLU collapses more often than Leaky ReLU' at alpha 0.05; the "
-    "claim holds if it is significant for f1, f2 and f3. 'Gone' means no Leaky run collapsed.. False failure: < 1e-6 (at collapse rates of 0.9 against 0.3 the exact test's power exceeds 1 − 1e-6 per target)",
+    "per target, run k of ReLU and of Leaky ReLU share their init, data and shuffle seeds, so the runs are paired: "
+    "a one-sided exact McNemar test (the discordant runs) of 'ReLU collapses more often than Leaky ReLU' at alpha "
+    "0.05; the claim holds if it is significant for f1, f2 and f3. 'Gone' means no Leaky run collapsed. False "
+    "failure: < 1e-6 (at collapse rates of 0.9 against 0.3 the exact test's power exceeds 1 − 1e-6 per target). "
+    "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
     false_failure=1e-6,
 )
 
 
-def reduces_verdict(relu_counts: dict, leaky_counts: dict, runs: int) -> tuple[bool, dict]:
-    return lower_in_every_group(relu_counts, leaky_counts, runs, CONFIDENCE)
+def reduces_verdict(relu_collapsed: dict, leaky_collapsed: dict) -> tuple[bool, dict]:
+    """Per target, paired runs' collapsed flags: McNemar's test in every target (lib.stats.lower_in_every_group)."""
+    return lower_in_every_group(relu_collapsed, leaky_collapsed, CONFIDENCE)
 
 
 def test_leaky_relu_reduces_collapse(lu, finding, artifacts, run_settings):
     relu = {t: lu(RELU.but(target=t)) for t in TARGETS}
     leaky = {t: lu(LEAKY.but(target=t)) for t in TARGETS}
-    ok, tests = reduces_verdict({t: collapse_count(r) for t, r in relu.items()},
-                                {t: collapse_count(r) for t, r in leaky.items()}, RELU.runs)
+    ok, tests = reduces_verdict({t: collapsed_runs(r) for t, r in relu.items()},
+                                {t: collapsed_runs(r) for t, r in leaky.items()})
     measured = {t: {"relu": collapse_estimate(relu[t]), "leaky": collapse_estimate(leaky[t]),
-                    "reduction": tests[t][0], "fisher_p": tests[t][1], "leaky_at_tolerances": at_tolerances(leaky[t])}
+                    "reduction": tests[t][0], "mcnemar_p": tests[t][1], "leaky_at_tolerances": at_tolerances(leaky[t])}
                 for t in TARGETS}
     gone = all(collapse_count(r) == 0 for r in leaky.values())
     lines = {}
@@ -191,22 +210,24 @@ def test_leaky_relu_reduces_collapse(lu, finding, artifacts, run_settings):
     finding.conclude(REDUCES.finding(
         "supported" if ok else "refuted", f"{by_how_much}; {answer} (it keeps falling with more epochs: "
         "see collapse_vs_epoch of lu-relu-collapse-over-90)", measured | {"collapse_gone": gone},
-        {"statistic": "difference of collapse fractions", "test": "one-sided Fisher exact",
-         "interval": "Newcombe hybrid Wilson 95%"}, setup_for(LEAKY, run_settings, compared_with="relu")))
+        {"statistic": "difference of collapse fractions, paired runs", "test": "one-sided exact McNemar",
+         "interval": "Wald for paired proportions, 95%"}, setup_for(LEAKY, run_settings, compared_with="relu")))
 
 
-def test_control_everything_collapsed_detector_shows_no_reduction(lu):
-    """Negative control: a detector that calls every run collapsed must not find a reduction."""
-    everything = {t: RELU.runs for t in TARGETS}
-    assert not reduces_verdict(everything, everything, RELU.runs)[0]
+def test_control_another_block_of_relu_runs_shows_no_reduction(lu):
+    """Negative control at the rule's boundary: ReLU runs 1,001–2,000 (the same protocol, other seeds, so the same
+    collapse rate) in place of the Leaky runs must not show a reduction in every target."""
+    relu = {t: collapsed_runs(lu(RELU.but(target=t))) for t in TARGETS}
+    other = {t: collapsed_runs(lu(RELU.but(target=t), RELU.runs)) for t in TARGETS}
+    assert not reduces_verdict(relu, other)[0]
 
 
 def test_control_slope_zero_shows_no_reduction(lu):
     """Negative control: a 'Leaky' ReLU with slope 0 is ReLU, run for run: no reduction (f1)."""
-    relu = {"f1": collapse_count(lu(RELU.but(target="f1")))}
-    zero = {"f1": collapse_count(lu(LEAKY.but(target="f1", slope=0.0)))}
-    assert zero == relu
-    assert not reduces_verdict(relu, zero, RELU.runs)[0]
+    relu = {"f1": collapsed_runs(lu(RELU.but(target="f1")))}
+    zero = {"f1": collapsed_runs(lu(LEAKY.but(target="f1", slope=0.0)))}
+    assert (zero["f1"] == relu["f1"]).all()
+    assert not reduces_verdict(relu, zero)[0]
 
 
 # --- relu-born-dead-theory ----------------------------------------------------------------------
@@ -387,29 +408,36 @@ DEPTH_WIDTH = Claim(
     "collapse probability rises with depth and falls with width (a depth × width table, 1,000 runs a cell)",
     "Lu et al. 2020",
     "f1, ReLU, the default protocol but depth and width: for every width, the deepest cell collapses more often "
-    "than the shallowest, and for every depth the narrowest more often than the widest (one-sided Fisher exact, "
-    "alpha 0.05 each); no adjacent pair significantly reversed (alpha 0.05). False failure: < 1e-4 (every compared pair differs by at least 0.05 at 1,000 runs a cell, or both cells sit at 0, where a significant reversal cannot happen)",
+    "than the shallowest, and for every depth the narrowest more often than the widest (one-sided exact McNemar "
+    "tests, alpha 0.05 each: run k of every cell shares its data and shuffle seeds, so cells are paired); no "
+    "adjacent pair significantly reversed (McNemar, Bonferroni over the 31 adjacent pairs: alpha 0.05 / 31, "
+    "family-wise 0.05). False failure: < 1e-4 (every compared pair differs by at least 0.05 at 1,000 runs a cell, "
+    "or both cells sit at 0, where a significant reversal cannot happen). Earlier rule: Fisher's exact tests, as "
+    "if the cells were independent, and 31 reversal tests at 0.05 each, uncorrected",
     false_failure=1e-4,
 )
 TABLE_DEPTHS, TABLE_WIDTHS = (2, 4, 6, 8, 10), (2, 3, 4, 5)
 
 
-def monotone_verdict(counts: np.ndarray, runs: int) -> tuple[bool, dict]:
-    """counts[depth index, width index]; depth rising down the rows, width rising along the columns."""
-    more = lambda a, b: rate_difference(a, runs, b, runs, CONFIDENCE)[1]
-    depth_p = [more(counts[-1, w], counts[0, w]) for w in range(counts.shape[1])]
-    width_p = [more(counts[d, 0], counts[d, -1]) for d in range(counts.shape[0])]
-    reversed_pairs = [(d, w) for d in range(counts.shape[0]) for w in range(counts.shape[1])
-                      if (d + 1 < counts.shape[0] and more(counts[d, w], counts[d + 1, w]) < 0.05)
-                      or (w + 1 < counts.shape[1] and more(counts[d, w + 1], counts[d, w]) < 0.05)]
+def monotone_verdict(table: np.ndarray) -> tuple[bool, dict]:
+    """table[depth index, width index, run]: whether run k of that cell collapsed; depth rising down the rows, width
+    rising along the columns."""
+    depths, widths = table.shape[:2]
+    more = lambda a, b: paired_rate_difference(a, b, CONFIDENCE)[1]
+    depth_p = [more(table[-1, w], table[0, w]) for w in range(widths)]
+    width_p = [more(table[d, 0], table[d, -1]) for d in range(depths)]
+    adjacent = [((d, w), (d + 1, w)) for d in range(depths - 1) for w in range(widths)]
+    adjacent += [((d, w + 1), (d, w)) for d in range(depths) for w in range(widths - 1)]  # (less, more) expected
+    reversed_pairs = [pair for pair in adjacent if more(table[pair[0]], table[pair[1]]) < 0.05 / len(adjacent)]
     ok = all(p < 0.05 for p in depth_p + width_p) and not reversed_pairs
-    return ok, {"depth_p_per_width": depth_p, "width_p_per_depth": width_p, "reversed_adjacent_pairs": reversed_pairs}
+    return ok, {"depth_p_per_width": depth_p, "width_p_per_depth": width_p, "reversed_adjacent_pairs": reversed_pairs,
+                "reversal_alpha": 0.05 / len(adjacent)}
 
 
 def test_collapse_grows_with_depth_shrinks_with_width(lu, finding, artifacts, run_settings):
-    counts = np.array([[collapse_count(lu(RELU.but(weight_layers=d, width=w))) for w in TABLE_WIDTHS]
-                       for d in TABLE_DEPTHS])
-    ok, tests = monotone_verdict(counts, RELU.runs)
+    table = collapse_table(lu)
+    counts = table.sum(axis=2)
+    ok, tests = monotone_verdict(table)
     fractions = counts / RELU.runs
     artifacts.save(DEPTH_WIDTH.id, "collapse_heatmap", plots.heatmap(
         fractions, [f"{d} layers" for d in TABLE_DEPTHS], [f"width {w}" for w in TABLE_WIDTHS], "depth (weight layers)",
@@ -421,31 +449,46 @@ def test_collapse_grows_with_depth_shrinks_with_width(lu, finding, artifacts, ru
         "supported" if ok else "refuted",
         f"depth {TABLE_DEPTHS[0]}→{TABLE_DEPTHS[-1]} at width 2: {fractions[0, 0]:.3f}→{fractions[-1, 0]:.3f}; "
         f"width 2→5 at depth 10: {fractions[-1, 0]:.3f}→{fractions[-1, -1]:.3f}",
-        {"collapsed_counts": counts.tolist(), **tests}, {"test": "one-sided Fisher exact", "alpha": 0.05},
+        {"collapsed_counts": counts.tolist(), **tests}, {"test": "one-sided exact McNemar", "alpha": 0.05},
         setup_for(RELU, run_settings, depths=list(TABLE_DEPTHS), widths=list(TABLE_WIDTHS)), tables=[table]))
 
 
-def test_control_flat_table_is_not_monotone():
-    """Negative control: a detector calling every run collapsed gives a flat table, which must fail the rule."""
-    assert not monotone_verdict(np.full((len(TABLE_DEPTHS), len(TABLE_WIDTHS)), RELU.runs), RELU.runs)[0]
+def collapse_table(lu) -> np.ndarray:
+    """[depth, width, run]: whether run k of each cell of the table collapsed."""
+    return np.array([[collapsed_runs(lu(RELU.but(weight_layers=d, width=w))) for w in TABLE_WIDTHS]
+                     for d in TABLE_DEPTHS])
+
+
+def test_control_one_depth_with_width_reversed_is_not_monotone(lu):
+    """Negative control near the rule's threshold: the measured table with its narrowest and widest cells swapped
+    at the deepest row only (one of the nine required comparisons turned round) must fail the rule."""
+    table = collapse_table(lu)
+    table[-1, [0, -1]] = table[-1, [-1, 0]]
+    assert not monotone_verdict(table)[0]
 
 
 # --- sensitivity of the headline to the protocol (slow) -----------------------------------------
 
+EPOCH_VARIANTS = (0, 1, 5, 20)  # trained for that many epochs: the same seeds and steps as the default's first epochs
+VARIANTS = 5 + len(EPOCH_VARIANTS)  # the default, four one-change variants, and the epoch variants
+# one refuted variant refutes the claim: that side is taken at 0.05 / VARIANTS (Bonferroni)
+SENSITIVITY_RULE = SequentialRateRule(threshold=0.90, stages=STAGES, alpha=0.05, refute_alpha=0.05 / VARIANTS)
 SENSITIVITY = Claim(
     "lu-collapse-protocol-sensitivity",
     "the headline 'over 90% of ReLU runs collapse' (f1) holds under each reading of the lab's unstated protocol "
     "choices: zero or symmetric-uniform biases, He normal or uniform weights, 0 to 100 epochs, Adam or plain SGD, "
     "'10-layer' as 10 weight layers or 10 hidden layers",
     "Lab3 2, Lu et al. 2020",
-    "each variant, one change from the default at a time, gets the headline's own sequential rule "
-    f"({OVER_90_RULE.describe()}); the claim holds if every variant is 'supported', and is refuted otherwise: a "
-    f"variant still undecided at {OVER_90_RULE.stages[-1]:,} runs has a collapse rate within about half a point of "
+    "each variant, one change from the default at a time, gets the headline's sequential rule with the refuted "
+    f"side corrected over the {VARIANTS} variants ({SENSITIVITY_RULE.describe()}); the claim holds if every variant "
+    "is 'supported', and is refuted otherwise: a "
+    f"variant still undecided at {SENSITIVITY_RULE.stages[-1]:,} runs has a collapse rate within about half a point of "
     "0.90, under which 'over 90%' does not hold robustly. False failure at a true rate of "
-    f"{DESIGN_RATE} in every variant: ≤ {8 * false_failure_bound(OVER_90_RULE, DESIGN_RATE):.1e} (8 variants)",
-    false_failure=8 * false_failure_bound(OVER_90_RULE, DESIGN_RATE),
+    f"{DESIGN_RATE} in every variant: ≤ {VARIANTS * false_failure_bound(SENSITIVITY_RULE, DESIGN_RATE):.1e} "
+    f"({VARIANTS} variants). Earlier rule: 8 variants counted of the 9 run, a design rate of 0.915 taken from the "
+    "measured rates, a cap of 16,000 runs, the refuted side uncorrected",
+    false_failure=VARIANTS * false_failure_bound(SENSITIVITY_RULE, DESIGN_RATE),
 )
-EPOCH_VARIANTS = (0, 1, 5, 20)  # trained for that many epochs: the same seeds and steps as the default's first epochs
 
 
 def protocol_variants() -> dict[str, LuProtocol]:
@@ -460,9 +503,10 @@ def protocol_variants() -> dict[str, LuProtocol]:
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: the over-90% headline (f1) is not robust: with PyTorch-default "
-                   "biases, or at initialization (0 epochs), the collapse rate sits at 0.90 ± 0.005 even at 16,000 runs")
+                   "biases, or at initialization (0 epochs), the collapse rate sits at 0.90 ± 0.005 even at the cap")
 def test_lu_collapse_protocol_sensitivity(lu, finding, run_settings):
-    decisions = {name: sequential_collapse(lu, p, OVER_90_RULE) for name, p in protocol_variants().items()}
+    decisions = {name: sequential_collapse(lu, p, SENSITIVITY_RULE) for name, p in protocol_variants().items()}
+    assert len(decisions) == VARIANTS
     rows = [[name, f"{lab_answer(d.looks[0].successes, RELU.runs)['collapse'].text()}", f"{d.runs:,}",
              d.final.text(), d.verdict] for name, d in decisions.items()]
     differing = [f"{name} ({d.final.value:.3f} at {d.runs:,} runs, {d.verdict})" for name, d in decisions.items()
@@ -474,5 +518,5 @@ def test_lu_collapse_protocol_sensitivity(lu, finding, run_settings):
         {"statistic": "collapse fraction per variant", "test": "group-sequential one-sided exact binomial vs 0.90"},
         setup_for(RELU, run_settings, target="f1", variants=list(decisions)),
         tables=[{"title": "Sensitivity of lu-relu-collapse-over-90 (f1) to the protocol, one change at a time",
-                 "columns": ["variant", "1,000 runs (95% CI)", "runs used", f"final (each side {OVER_90_RULE.alpha:g}/"
-                             f"{len(OVER_90_RULE.stages)})", "verdict"], "rows": rows}]))
+                 "columns": ["variant", "1,000 runs (95% CI)", "runs used", f"final (lower side {SENSITIVITY_RULE.alpha:g}/"
+                             f"{len(SENSITIVITY_RULE.stages)})", "verdict"], "rows": rows}]))

@@ -100,5 +100,10 @@ def test_glorot_standard_init_backprop_shrinks(gradients, finding, artifacts, ru
 
 
 def test_control_swapped_initializers_turn_the_verdict(gradients):
-    """Negative control: the normalized nets passed off as standard and the other way round must fail."""
+    """Negative control near the threshold: the normalized nets (gain about 0.90, just above the 'shrink' bound
+    1 − 0.1) passed off as standard, and the other way round, must fail; a 'shrink' bound loosened to 0.95 would
+    take the normalized nets for shrinking, so a rule made too lax fails this control."""
     assert not verdict(gradients, standard=NORMALIZED, normalized=STANDARD)[0]
+    loose = SequentialBandRule(0.0, 0.95, stages=SHRINKS.stages, alpha=SHRINKS.alpha)
+    normalized = lambda n: downward_gain(gradients(NORMALIZED, n)["backprop_grad_norm"])
+    assert decide_band_sequentially(loose, normalized).verdict == "supported"

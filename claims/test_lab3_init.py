@@ -30,13 +30,14 @@ SETUP = {"network": "784-100-5x100-10, biases zero", "networks_per_setting": NET
 
 @pytest.fixture(scope="module")
 def lab3(seeds, device, experiment_cache):
-    """lab3(activation, setting) -> (LayerStats, activation sample); each setting computed once (the experiment cache)."""
+    """lab3(activation, setting, draw="") -> (LayerStats, activation sample); each setting computed once (the
+    experiment cache); a non-empty draw names another, independent set of networks of the same setting."""
     pixels, labels = mnist_sample()
     chosen = stratified_subset(labels, DIGITS_PER_CLASS)
     family = seeds("lab3-mlp")
 
-    def run(activation: str, setting: InitSetting):
-        seeds = network_seeds(child(family, f"{activation}/{setting.label}"), NETWORKS)
+    def run(activation: str, setting: InitSetting, draw: str = ""):
+        seeds = network_seeds(child(family, f"{activation}/{setting.label}{'/' + draw if draw else ''}"), NETWORKS)
         return probe_lab3_cached(experiment_cache, activation, setting, seeds, pixels[chosen], labels[chosen], device)
 
     return run
@@ -282,10 +283,12 @@ def test_xavier_helps_sigmoid(lab3, finding, artifacts, run_settings):
         setup_for(run_settings, activation="sigmoid", initializer="glorot_normal")))
 
 
-def test_control_helps_rule_rejects_saturating_std(lab3):
-    """Negative control: N(0, 1.0) itself must not pass as 'moved away from both failure modes'."""
+def test_control_helps_rule_rejects_another_draw_of_the_vanishing_setting(lab3):
+    """Negative control at the rule's threshold: 50 other networks of σ = 0.05 (the same spread in distribution,
+    still in the vanishing mode) must not pass as 'moved away from both failure modes'."""
     small = [lab3("sigmoid", NORMAL[s])[0] for s in (0.01, 0.05)]
-    assert not helps_verdict(lab3("sigmoid", NORMAL[1.0])[0], small, lab3("sigmoid", NORMAL[1.0])[0])[0]
+    candidate = lab3("sigmoid", NORMAL[0.05], "control")[0]
+    assert not helps_verdict(candidate, small, lab3("sigmoid", NORMAL[1.0])[0])[0]
 
 
 # --- he-preserves-relu and relu-std-sweep -------------------------------------------------------
@@ -350,12 +353,13 @@ SWEEP = Claim(
 EXPECTED_TREND = {0.10: "shrinks", 0.14: "holds", 0.28: "grows"}
 
 
-def trend(gain) -> str:
-    if gain.high < 0.9:
+def trend(gain, band: float = BAND) -> str:
+    """'shrinks', 'grows' or 'holds' against 1 ± band (the interval wholly below, above or inside), else 'unclear'."""
+    if gain.high < 1 - band:
         return "shrinks"
-    if gain.low > 1.1:
+    if gain.low > 1 + band:
         return "grows"
-    return "holds" if 0.9 <= gain.low and gain.high <= 1.1 else "unclear"
+    return "holds" if 1 - band <= gain.low and gain.high <= 1 + band else "unclear"
 
 
 def test_relu_std_sweep(lab3, finding, artifacts, run_settings):
@@ -377,3 +381,14 @@ def test_relu_std_sweep(lab3, finding, artifacts, run_settings):
 def test_control_sweep_rule_rejects_he_as_shrinking(lab3, run_settings):
     """Negative control: He's gain (theory 1) must read as 'holds', not as the σ = 0.10 'shrinks'."""
     assert trend(relu_gain_interval(lab3("relu", HE)[0], run_settings["seed"])) != "shrinks"
+
+
+NEAR_BAND = InitSetting("normal", 0.13)  # theory gain 100·0.13²/2 = 0.845: 0.055 below the band's lower end
+
+
+def test_control_a_gain_just_below_the_band_does_not_hold_and_a_looser_band_would_say_it_does(lab3, run_settings):
+    """Negative control near the threshold: ReLU with σ = 0.13 (theory gain 0.845) must not read 'holds'; the same
+    interval against a band loosened to ±20% does read 'holds', so a rule made too lax fails this control."""
+    gain = relu_gain_interval(lab3("relu", NEAR_BAND)[0], run_settings["seed"])
+    assert trend(gain) != "holds"
+    assert trend(gain, band=0.20) == "holds"

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from lib import plots
-from lib.collapse import born_constant, born_constant_cached, collapse_count
+from lib.collapse import born_constant, born_constant_cached, collapse_count, collapsed_runs
 from lib.findings import Claim, ClaimRefuted
 from lib.initializers import LAYER_INITIALIZERS, beta_2_1, rai
 from lib.lu import LAB_SNAPSHOTS, LuProtocol, lab_runs, run_lu
@@ -46,10 +46,11 @@ REDUCES = Claim(
     "RAI lowers the collapse fraction of the section-B protocol against He normal (zero biases), for f1, f2 and f3, "
     "everything else equal",
     "Lu et al. 2020 (RAI section and numerical examples)",
-    "per target, a one-sided exact Fisher test of 'He-normal runs collapse more often than RAI runs' at alpha 0.05, "
-    "1,000 runs each with the same data and shuffles; the claim holds if it is significant for f1, f2 and f3. "
-    "False failure: < 1e-6 (at collapse rates of 0.92 against 0.82, the smallest reduction the rule is designed to "
-    "confirm, the test's power exceeds 1 − 3e-7 per target)",
+    "per target, 1,000 runs each, run k of He and of RAI sharing its data, shuffle and init seeds (paired runs): a "
+    "one-sided exact McNemar test (the discordant runs) of 'He-normal runs collapse more often than RAI runs' at "
+    "alpha 0.05; the claim holds if it is significant for f1, f2 and f3. False failure: < 1e-6 (at collapse rates "
+    "of 0.92 against 0.82, the smallest reduction the rule is designed to confirm, the test's power exceeds "
+    "1 − 3e-7 per target). Earlier rule: Fisher's exact test, which treats the paired runs as independent",
     false_failure=1e-6,
 )
 
@@ -57,11 +58,11 @@ REDUCES = Claim(
 def test_rai_reduces_collapse(lu, finding, artifacts, run_settings):
     he = {t: lu(HE.but(target=t)) for t in TARGETS}
     rai_runs = {t: lu(RAI.but(target=t)) for t in TARGETS}
-    ok, tests = lower_in_every_group({t: collapse_count(r) for t, r in he.items()},
-                                     {t: collapse_count(r) for t, r in rai_runs.items()}, HE.runs, CONFIDENCE)
+    ok, tests = lower_in_every_group({t: collapsed_runs(r) for t, r in he.items()},
+                                     {t: collapsed_runs(r) for t, r in rai_runs.items()}, CONFIDENCE)
     estimate = lambda run, net=None: rate_interval(collapse_count(run, net=net), HE.runs, CONFIDENCE)
     measured = {t: {"he_normal": estimate(he[t]), "rai": estimate(rai_runs[t]), "reduction": tests[t][0],
-                    "fisher_p": tests[t][1], "rai_collapsed_at_init": estimate(rai_runs[t], rai_runs[t].initial)}
+                    "mcnemar_p": tests[t][1], "rai_collapsed_at_init": estimate(rai_runs[t], rai_runs[t].initial)}
                 for t in TARGETS}
     measured["paper"] = PAPER
     artifacts.save(REDUCES.id, "collapse_he_vs_rai", plots.rate_bars(
@@ -77,8 +78,8 @@ def test_rai_reduces_collapse(lu, finding, artifacts, run_settings):
                         for t, m in measured.items() if t in TARGETS)
     finding.conclude(REDUCES.finding(
         "supported" if ok else "refuted", f"{summary}; the paper's own numbers: {PAPER}", measured,
-        {"statistic": "difference of collapse fractions", "test": "one-sided Fisher exact, alpha 0.05 per target",
-         "interval": "Newcombe hybrid Wilson 95%"},
+        {"statistic": "difference of collapse fractions, paired runs",
+         "test": "one-sided exact McNemar, alpha 0.05 per target", "interval": "Wald for paired proportions, 95%"},
         {**RAI.record(), "compared_with": "he_normal weights, zero biases", "rai_source": "CLAIMS.md D procedure "
          "(secondary: public implementations citing the paper)", "root_seed": run_settings["seed"]}))
 
@@ -88,8 +89,8 @@ def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, monkeypatch):
     monkeypatch.setitem(LAYER_INITIALIZERS, "negative_rai", negative_rai)
     protocol = HE.but(target="f1", weight_init="negative_rai", bias_init="negative_rai")
     broken = run_lu(protocol, child(seeds("dying-relu"), "f1"))  # not cached: its code lives in this test
-    he = collapse_count(lu(HE.but(target="f1")))
-    assert not lower_in_every_group({"f1": he}, {"f1": collapse_count(broken)}, HE.runs, CONFIDENCE)[0]
+    he = collapsed_runs(lu(HE.but(target="f1")))
+    assert not lower_in_every_group({"f1": he}, {"f1": collapsed_runs(broken)}, CONFIDENCE)[0]
 
 
 # --- rai-born-dead-less-often -------------------------------------------------------------------

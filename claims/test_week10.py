@@ -398,7 +398,9 @@ GLOROT = Claim(
     "interval. A meaningful change is a factor of 2 in s_1/s_4 (|G| ≥ log 2: one that a violin plot's linear axis "
     "shows, which is how the notebook asks to compare): 'better' if the interval lies above log 2, 'no meaningful "
     "difference' if it lies inside ±log 2 (two one-sided tests, each at 0.5%), 'worse' below −log 2, else "
-    "undecided. Supported if 'better' for all three; refuted if any is 'no meaningful difference' or 'worse'. "
+    "undecided. Supported if 'better' for all three; refuted if any is 'no meaningful difference' or 'worse', "
+    "so those two answers are read off an interval at 1 − 0.01/3 (Bonferroni over the three activations: "
+    "family-wise 1% on the refuted side; earlier rule: each at 1%, uncorrected). "
     "False failure at a true gain of 2·log 2: < 1e-6 (the interval's half-width is about 0.1 at 2,000 inits)",
     false_failure=1e-6,
 )
@@ -415,10 +417,13 @@ def evenness_gain(uniform, glorot, axis=-1):
     return np.abs(uniform.mean(axis=axis)) - np.abs(glorot.mean(axis=axis))
 
 
-def glorot_verdict(glorot: np.ndarray, uniform: np.ndarray, seed: int) -> tuple[str, dict]:
+def glorot_verdict(glorot: np.ndarray, uniform: np.ndarray, seed: int, margin: float = EVENNESS_MARGIN) -> tuple[str, dict]:
     (g, g_dead), (u, u_dead) = log_ratios(glorot), log_ratios(uniform)
     gain = bootstrap_interval((u, g), evenness_gain, CONFIDENCE, seed)
-    answer = equivalence(gain, EVENNESS_MARGIN)
+    answer = equivalence(gain, margin)
+    if answer != "above":  # the refuted side, corrected over the three activations
+        wider = bootstrap_interval((u, g), evenness_gain, 1 - (1 - CONFIDENCE) / len(ACTIVATIONS), seed)
+        answer = equivalence(wider, margin)
     return EVENNESS_VERDICTS[answer], {
         "evenness_gain": gain, "answer": {"above": "better", "equivalent": "no meaningful difference",
                                           "below": "worse", "undecided": "undecided"}[answer],
@@ -451,10 +456,16 @@ def test_week10_glorot_vs_uniform(week10, finding, artifacts, run_settings, seed
         {**SETUP, "initializations": INITIALIZATIONS, "root_seed": run_settings["seed"]}))
 
 
-def test_control_glorot_against_itself_is_not_supported(week10):
-    """Negative control: Glorot compared with itself must not come out as an improvement."""
-    spread = week10["tanh", "glorot_normal"]["spread"]
-    assert glorot_verdict(spread, spread, 0)[0] != "supported"
+SUBTLE = np.array([0.6, 1.0, 1.0, 1.0])  # s_1 shrunk by 0.6: an unevenness change of |log 0.6| = 0.51 < log 2
+
+
+def test_control_a_change_below_the_margin_is_not_better_and_a_looser_margin_would_call_it_so(week10):
+    """Negative control near the margin: U(−1, 1)'s tanh gradients with s_1 shrunk by 0.6 (unevenness up by 0.51,
+    under the claim's log 2) in place of U(−1, 1) must not make Glorot 'better'; a margin loosened to a factor of
+    1.25 would call it better, so the control has teeth."""
+    spread = week10["tanh", "uniform"]["spread"]
+    assert glorot_verdict(spread, spread * SUBTLE, 0)[0] != "supported"
+    assert glorot_verdict(spread, spread * SUBTLE, 0, margin=math.log(1.25))[0] == "supported"
 
 
 def test_control_a_factor_of_four_counts_as_better(week10):
@@ -473,7 +484,11 @@ WIDE_TANH = Claim(
     "Week10 2.7",
     "fan-in n on a log grid from 2 to 1,000, 1,000 inits each, unit-variance inputs: under U(−1, 1) the mean "
     "saturated share (|tanh| > 0.99) never falls from one n to the next and its 99% interval at n = 1,000 lies above "
-    "the one at n = 2; under Glorot normal the mean shares stay within 2 percentage points of each other. False failure: < 1e-6 (adjacent U(−1, 1) shares differ by over 50 standard errors; the Glorot range lies 8 standard errors inside 2 points)",
+    "the one at n = 2; under Glorot normal 'flat' is a relative equivalence test: at every n the mean share over "
+    "the mean share at n = 1,000 has its 99% BCa bootstrap interval inside [1/2, 2] (within the suite's 'constant "
+    "factor' of 2). False failure: < 1e-6 (adjacent U(−1, 1) shares differ by over 50 standard errors). Earlier "
+    "rule: Glorot's point estimates within 2 percentage points of each other, an absolute band that passes a curve "
+    "falling 65%",
     false_failure=1e-6,
 )
 FAN_INS = tuple(int(n) for n in np.unique(np.geomspace(2, 1000, 12).round()))
@@ -491,23 +506,39 @@ def grows(estimates: list) -> bool:
     return all(b.value >= a.value for a, b in zip(estimates, estimates[1:])) and estimates[-1].low > estimates[0].high
 
 
-def flat(estimates: list) -> bool:
-    values = [e.value for e in estimates]
-    return max(values) - min(values) <= 0.02
+FLAT_FACTOR = 2.0
 
 
-def test_uniform_init_saturates_wide_tanh(saturation, finding, artifacts, run_settings):
+def relative_to_widest(shares: list, seed: int) -> list:
+    """Per fan-in, mean share over the mean share at the widest fan-in, with a 99% BCa bootstrap interval."""
+    ratio = lambda a, b, axis: a.mean(axis=axis) / b.mean(axis=axis)
+    return [bootstrap_interval((s, shares[-1]), ratio, CONFIDENCE, seed) for s in shares[:-1]]
+
+
+def flat(ratios: list) -> bool:
+    """Every ratio's interval inside [1/FLAT_FACTOR, FLAT_FACTOR]."""
+    return all(1 / FLAT_FACTOR < r.low and r.high < FLAT_FACTOR for r in ratios)
+
+
+@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: U(−1, 1)'s saturated share grows with "
+                   "fan-in (0.6% at 2 to 88% at 1,000), but Glorot normal's is not flat within a factor of 2: it "
+                   "falls from 2.3% at fan-in 2 to 0.8% (the Gaussian limit) at 1,000. The catalogue's word 'flat' fails; the "
+                   "notebook's own point (Week10 2.7: Glorot keeps wide layers in the centre range) holds: it never grows")
+def test_uniform_init_saturates_wide_tanh(saturation, finding, artifacts, run_settings, seeds):
     estimates = {i: [mean_interval(saturation[i, n], CONFIDENCE) for n in FAN_INS] for i in INITS}
-    ok = grows(estimates["uniform"]) and flat(estimates["glorot_normal"])
+    ratios = relative_to_widest([saturation["glorot_normal", n] for n in FAN_INS], seed_for(seeds(WIDE_TANH.id), "ratios"))
+    ok = grows(estimates["uniform"]) and flat(ratios)
     artifacts.save(WIDE_TANH.id, "saturated_share_vs_fan_in", plots.rate_lines(
         list(FAN_INS), {INIT_LABELS[i]: [(e.value, e.low, e.high) for e in estimates[i]] for i in INITS},
         "fan-in n", "share of saturated tanh units", "Exercise 2.7: saturation against width", log_x=True))
     u, g = estimates["uniform"], estimates["glorot_normal"]
     summary = (f"U(−1,1): {u[0].text()} at n={FAN_INS[0]} → {u[-1].text()} at n={FAN_INS[-1]}; Glorot: "
-               f"{g[0].text()} → {g[-1].text()} (range {max(e.value for e in g) - min(e.value for e in g):.3g})")
+               f"{g[0].text()} → {g[-1].text()}, share over n={FAN_INS[-1]}'s from {ratios[0].text()} at "
+               f"n={FAN_INS[0]} (flat: inside [1/2, 2])")
     finding.conclude(WIDE_TANH.finding(
         "supported" if ok else "refuted", summary,
-        {INIT_LABELS[i]: {str(n): e for n, e in zip(FAN_INS, estimates[i])} for i in INITS},
+        {**{INIT_LABELS[i]: {str(n): e for n, e in zip(FAN_INS, estimates[i])} for i in INITS},
+         "glorot_share_over_widest": {str(n): r for n, r in zip(FAN_INS, ratios)}},
         {"statistic": "mean saturated share per fan-in", "interval": "Student t, 99%"},
         {"fan_ins": list(FAN_INS), "initializations": WIDE_INITS, "inputs": "N(0, 1), 64 samples",
          "units_drawn": 8, "saturated": "|tanh| > 0.99", "root_seed": run_settings["seed"]}))
@@ -516,4 +547,5 @@ def test_uniform_init_saturates_wide_tanh(saturation, finding, artifacts, run_se
 def test_control_rules_swap_with_the_initializers(saturation):
     """Negative control: Glorot's curve must not pass as 'grows', nor U(−1, 1)'s as 'flat'."""
     estimate = lambda init: [mean_interval(saturation[init, n], CONFIDENCE) for n in FAN_INS]
-    assert not grows(estimate("glorot_normal")) and not flat(estimate("uniform"))
+    assert not grows(estimate("glorot_normal"))
+    assert not flat(relative_to_widest([saturation["uniform", n] for n in FAN_INS], 0))

@@ -29,12 +29,18 @@ def collapsed(net: StackedMLP, grid: np.ndarray, target_range: float, tolerance:
     return output_range(net, grid) <= tolerance * target_range
 
 
+def collapsed_runs(run, tolerance: float = HEADLINE_TOLERANCE, net: StackedMLP | None = None,
+                   points: np.ndarray | None = None) -> np.ndarray:
+    """Per run of a LuRun, whether its network (its final one, or net's) is collapsed at tolerance on the grid
+    points (lib.targets.grid() unless given), [runs] bool: run k of two settings shares its seeds, so these pair."""
+    points = grid() if points is None else points
+    return collapsed(run.final if net is None else net, points, run.target_range, tolerance)
+
+
 def collapse_count(run, tolerance: float = HEADLINE_TOLERANCE, net: StackedMLP | None = None,
                    points: np.ndarray | None = None) -> int:
-    """How many of a LuRun's networks (its final ones, or net) are collapsed at tolerance on the grid points
-    (lib.targets.grid() unless given)."""
-    points = grid() if points is None else points
-    return int(collapsed(run.final if net is None else net, points, run.target_range, tolerance).sum())
+    """How many of a LuRun's networks are collapsed (collapsed_runs)."""
+    return int(collapsed_runs(run, tolerance, net, points).sum())
 
 
 def collapsed_fractions(net: StackedMLP, grid: np.ndarray, target_range: float) -> dict[float, int]:

@@ -3,7 +3,9 @@
 A claim "the rate exceeds θ" starts from the protocol's sample size and, while its verdict is
 inconclusive, adds runs up to a stated cap. At look j of J the one-sided exact (Clopper–Pearson)
 bounds are taken at level alpha / J, so by Bonferroni the chance of *any* wrong 'supported' (or
-any wrong 'refuted') over all looks is at most alpha, whatever the data do between looks.
+any wrong 'refuted') over all looks is at most alpha, whatever the data do between looks. A claim
+made of k such parts takes its 'refuted' side at alpha / k (refute_alpha), since one refuted part
+refutes it.
 """
 from dataclasses import dataclass, field
 
@@ -13,21 +15,25 @@ from scipy import stats
 from lib.naming import require_count, require_finite, require_probability
 from lib.stats import Estimate, geometric_mean_interval, rate_interval
 
-STAGES = (1000, 2000, 4000, 8000, 16000)
+STAGES = (1000, 2000, 4000, 8000, 16000, 32000)
 
 
 @dataclass(frozen=True)
 class SequentialRateRule:
     """'supported' when the rate's lower bound clears threshold at some look, 'refuted' when the upper bound
-    falls below it, 'inconclusive' when the cap is reached first; alpha one-sided over all looks."""
+    falls below it, 'inconclusive' when the cap is reached first; each side one-sided over all looks, at alpha
+    ('supported') and refute_alpha ('refuted', alpha unless given)."""
 
     threshold: float
     stages: tuple = STAGES
     alpha: float = 0.05
+    refute_alpha: float | None = None
 
     def __post_init__(self):
         require_probability("threshold", self.threshold)
         require_probability("alpha", self.alpha)
+        if self.refute_alpha is not None:
+            require_probability("refute alpha", self.refute_alpha)
         for n in self.stages:
             require_count("stage size", n)
         if list(self.stages) != sorted(set(self.stages)):
@@ -37,9 +43,15 @@ class SequentialRateRule:
     def alpha_per_look(self) -> float:
         return self.alpha / len(self.stages)
 
+    @property
+    def refute_alpha_per_look(self) -> float:
+        return (self.alpha if self.refute_alpha is None else self.refute_alpha) / len(self.stages)
+
     def bounds(self, successes: int, trials: int) -> Estimate:
-        """The rate with its two-sided interval whose each side holds alpha / looks."""
-        return rate_interval(successes, trials, 1 - 2 * self.alpha_per_look)
+        """The rate with its lower bound at alpha / looks and its upper bound at refute_alpha / looks (one-sided)."""
+        low = rate_interval(successes, trials, 1 - 2 * self.alpha_per_look)
+        high = rate_interval(successes, trials, 1 - 2 * self.refute_alpha_per_look)
+        return Estimate(low.value, low.low, high.high, low.n, 1 - self.alpha_per_look - self.refute_alpha_per_look)
 
     def decide(self, successes: int, trials: int) -> str:
         bounds = self.bounds(successes, trials)
@@ -51,10 +63,11 @@ class SequentialRateRule:
 
     def describe(self) -> str:
         looks = ", ".join(f"{n:,}" for n in self.stages)
+        refute = self.alpha if self.refute_alpha is None else self.refute_alpha
         return (f"decided sequentially at {looks} runs (stop at the first decisive look): 'supported' when the "
                 f"one-sided lower Clopper–Pearson bound at level {self.alpha:g}/{len(self.stages)} exceeds "
-                f"{self.threshold:g}, 'refuted' when the upper bound is below it, else 'inconclusive' at the cap; "
-                f"error over all looks ≤ {self.alpha:g} (Bonferroni)")
+                f"{self.threshold:g}, 'refuted' when the upper bound at level {refute:.3g}/{len(self.stages)} is "
+                f"below it, else 'inconclusive' at the cap; each side's error over all looks ≤ its level (Bonferroni)")
 
 
 @dataclass(frozen=True)

@@ -100,11 +100,26 @@ def rate_difference(successes_a: int, trials_a: int, successes_b: int, trials_b:
     return Estimate(pa - pb, float(low), float(high), int(trials_a + trials_b), confidence), p_value
 
 
-def lower_in_every_group(higher: dict, lower: dict, trials: int, confidence: float,
-                         alpha: float = 0.05) -> tuple[bool, dict]:
-    """Per group, rate_difference(higher[g], lower[g]) over trials each; True when every group's one-sided Fisher
-    test of 'the first rate is higher' is significant at alpha (an intersection-union test: no correction)."""
-    tests = {g: rate_difference(higher[g], trials, lower[g], trials, confidence) for g in higher}
+def paired_rate_difference(first, second, confidence: float) -> tuple[Estimate, float]:
+    """rate(first) − rate(second) over paired runs (first[k] and second[k] share their seeds), with its Wald interval
+    for paired proportions, and the exact one-sided McNemar p-value for 'first is true more often': the binomial
+    test of the discordant pairs at 1/2 (scipy.stats.binomtest)."""
+    first, second = np.asarray(first, bool), np.asarray(second, bool)
+    if first.shape != second.shape or first.ndim != 1:
+        raise ValueError(f"paired runs must be two 1-D arrays of one length, got shapes {first.shape} and {second.shape}")
+    only_first, only_second, n = int((first & ~second).sum()), int((~first & second).sum()), first.size
+    difference = (only_first - only_second) / n
+    discordant = only_first + only_second
+    p_value = float(stats.binomtest(only_first, discordant, 0.5, alternative="greater").pvalue) if discordant else 1.0
+    half = stats.norm.ppf(0.5 + confidence / 2) * np.sqrt(max(discordant - (only_first - only_second) ** 2 / n, 0)) / n
+    return Estimate(difference, float(difference - half), float(difference + half), n, confidence), p_value
+
+
+def lower_in_every_group(higher: dict, lower: dict, confidence: float, alpha: float = 0.05) -> tuple[bool, dict]:
+    """Per group, paired runs (bool arrays over the same seeds): paired_rate_difference(higher[g], lower[g]); True
+    when every group's one-sided McNemar test of 'the first is true more often' is significant at alpha (an
+    intersection-union test: no correction)."""
+    tests = {g: paired_rate_difference(higher[g], lower[g], confidence) for g in higher}
     return all(p < alpha for _, p in tests.values()), tests
 
 

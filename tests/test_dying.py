@@ -71,3 +71,12 @@ def test_an_experiment_is_reproducible_and_records_its_protocol():
 def test_bad_protocols_get_one_line(change, message):
     with pytest.raises(ValueError, match=message):
         LuProtocol(**change)
+
+
+def test_a_net_varying_by_a_few_percent_of_the_range_is_not_collapsed():
+    """The headline tolerance (1e-3 of the target's range) pins what 'collapsed' means: 0.7 + c·|x| varies by c of
+    f1's range on the domain; c = 3% is a living net, c = 0.05% an effectively constant one."""
+    f1_range = math.sqrt(7)
+    for c, expected in ((0.03, False), (0.01, False), (5e-4, True)):
+        net = relu_net([[[1.0, -1.0]], [[c], [c]]], [[0.0, 0.0], [0.7]])
+        assert collapsed(net, grid(), target_range=f1_range)[0] == expected, c

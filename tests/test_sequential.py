@@ -7,7 +7,7 @@ import pytest
 from lib.sequential import (SequentialBandRule, SequentialRateRule, decide_sequentially, false_failure_bound,
                             simulate_verdicts)
 
-RULE = SequentialRateRule(threshold=0.90)  # the over-90 claim's: 1,000 to 16,000 runs, alpha 0.05 over 5 looks
+RULE = SequentialRateRule(threshold=0.90)  # 1,000 to 32,000 runs, alpha 0.05 over 6 looks (the over-90 claim corrects its refuted side)
 DRAWS = 20_000
 
 

@@ -35,6 +35,29 @@ def test_combine_verdicts():
     assert combine_verdicts([]) == "inconclusive"
 
 
+def test_lower_in_every_group_fails_when_one_group_is_not_lower():
+    """An intersection-union rule: every group must be significantly lower; one unchanged group turns it."""
+    from lib.stats import lower_in_every_group
+    rng = np.random.default_rng(0)
+    higher = {g: rng.random(1000) < 0.9 for g in "abc"}
+    reduced = {g: higher[g] & (rng.random(1000) < 0.5) for g in "abc"}
+    assert lower_in_every_group(higher, reduced, 0.95)[0]
+    assert not lower_in_every_group(higher, {**reduced, "b": higher["b"].copy()}, 0.95)[0]
+
+
+def test_paired_rate_difference_counts_only_discordant_runs():
+    from lib.stats import paired_rate_difference
+    first = np.array([True] * 30 + [False] * 70)
+    second = first.copy()
+    second[:10] = False  # 10 runs true only under the first
+    estimate, p = paired_rate_difference(first, second, 0.95)
+    assert estimate.value == pytest.approx(0.10) and estimate.low < 0.10 < estimate.high
+    assert p == pytest.approx(0.5**10)  # all 10 discordant runs one way: exact McNemar
+    assert paired_rate_difference(first, first, 0.95)[1] == 1.0
+    with pytest.raises(ValueError, match="paired runs"):
+        paired_rate_difference(first, second[:50], 0.95)
+
+
 def test_equal_values_say_they_have_no_interval():
     """Equal values (or one) measure no spread: the estimate says so instead of reading '0 [0, 0]'."""
     from lib.findings import format_value
