@@ -10,7 +10,7 @@ import torch
 from lib import plots
 from lib.findings import Claim
 from lib.seeding import child, network_seeds, seed_for
-from lib.self_normalization import layer_moments, off_fixed_point_inputs
+from lib.self_normalization import layer_moments_cached, off_fixed_point_inputs
 from lib.stats import mean_interval
 
 pytestmark = pytest.mark.claims
@@ -66,15 +66,15 @@ def label(setting) -> str:
 
 
 @pytest.fixture(scope="module")
-def moments(seeds):
+def moments(seeds, experiment_cache):
     """moments[setting][start] = (means, variances), each [networks, layers]; every setting uses the same inputs
     and the same network seeds, so SELU and ReLU nets with LeCun weights share their weights."""
     sequence = seeds(CLAIM.id)
     net_seeds = network_seeds(child(sequence, "networks"), NETWORKS)
     inputs = {name: off_fixed_point_inputs(INPUTS, WIDTH, *start, torch.Generator().manual_seed(
         seed_for(sequence, f"inputs {name}"))) for name, start in STARTS.items()}
-    return {setting: {name: layer_moments(*setting, DEPTH, WIDTH, net_seeds, x) for name, x in inputs.items()}
-            for setting in (NORMALIZING, *CONTRASTS)}
+    return {setting: {name: layer_moments_cached(experiment_cache, *setting, DEPTH, WIDTH, net_seeds, x)
+                      for name, x in inputs.items()} for setting in (NORMALIZING, *CONTRASTS)}
 
 
 def verdict(moments) -> tuple[bool, dict]:

@@ -16,12 +16,11 @@ from lib import plots
 from lib.data import mnist_sample, stratified_subset
 from lib.findings import Claim
 from lib.initializers import get_initializer
-from lib.lab3 import HIDDEN_LAYERS, LAYER_NAMES, cross_entropy_per_network
-from lib.probes import LayerStats, probe_layers
+from lib.lab3 import LAYER_NAMES
 from lib.seeding import child, network_seeds, seed_for
 from lib.stats import Estimate, per_step_gain, ratio_of_means_interval
 from lib.theory import relu_gain, relu_second_moment_with_bias
-from lib.torch_linear import torch_default_lab3_mlp, torch_linear
+from lib.torch_linear import probe_torch_default_cached, torch_linear
 
 pytestmark = pytest.mark.claims
 
@@ -46,21 +45,14 @@ CLAIM = Claim(
 
 
 @pytest.fixture(scope="module")
-def probes(seeds, device):
-    """Layer statistics of 300 real-nn.Linear Lab3 nets (probed 100 at a time), with their default biases and with
-    biases zeroed."""
+def probes(seeds, device, experiment_cache):
+    """Layer statistics of 300 real-nn.Linear Lab3 nets (probed 100 at a time, through the experiment cache), with
+    their default biases and with biases zeroed."""
     pixels, labels = mnist_sample()
     chosen = stratified_subset(labels, 100)
-    x, y = pixels[chosen].to(device), labels[chosen].to(device)
     net_seeds = network_seeds(child(seeds(CLAIM.id), "networks"), NETWORKS)
-    probe = lambda net: probe_layers(net.to(device=device), x, lambda out: cross_entropy_per_network(out, y),
-                                     HIDDEN_LAYERS, "relu")
-
-    def probe_all(biases: bool) -> LayerStats:
-        chunks = [probe(torch_default_lab3_mlp("relu", net_seeds[i:i + CHUNK], biases)) for i in range(0, NETWORKS, CHUNK)]
-        return LayerStats(**{f: np.concatenate([getattr(c, f) for c in chunks]) for f in LayerStats.__dataclass_fields__})
-
-    return {biases: probe_all(biases) for biases in (False, True)}
+    return {biases: probe_torch_default_cached(experiment_cache, "relu", net_seeds, biases, pixels[chosen],
+                                               labels[chosen], device, CHUNK) for biases in (False, True)}
 
 
 def predicted(first: np.ndarray, layers: int) -> np.ndarray:

@@ -3,8 +3,10 @@ import numpy as np
 import torch
 
 from lib.activations import get_activation
+from lib.cache import ExperimentCache
 from lib.ensemble import build_mlp
-from lib.initializers import get_initializer
+from lib.initializers import code_digest, get_initializer
+from lib.lab3 import digest
 
 
 def off_fixed_point_inputs(count: int, width: int, mean: float, variance: float, generator: torch.Generator) -> torch.Tensor:
@@ -23,3 +25,17 @@ def layer_moments(activation: str, weight_init: str, depth: int, width: int, see
     means = torch.stack([a.flatten(1).mean(dim=1) for a in post], dim=1)
     variances = torch.stack([a.flatten(1).var(dim=1) for a in post], dim=1)
     return means.numpy(), variances.numpy()
+
+
+def layer_moments_cached(cache: ExperimentCache, activation: str, weight_init: str, depth: int, width: int,
+                         seeds: list[int], x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """layer_moments through the experiment cache (keyed by the inputs themselves, the seeds and the init's code)."""
+    key = {"activation": activation, "weight_init": weight_init, "depth": depth, "width": width, "seeds": seeds,
+           "inputs": digest(x), "init_code": code_digest(weight_init)}
+
+    def compute():
+        means, variances = layer_moments(activation, weight_init, depth, width, seeds, x)
+        return {"means": means, "variances": variances}
+
+    arrays = cache.load_or_compute("selu-moments", key, __name__, compute, f"{activation} + {weight_init}")
+    return arrays["means"], arrays["variances"]

@@ -1,8 +1,14 @@
 """Layers as PyTorch itself initializes them: parameters read from a freshly constructed torch.nn.Linear."""
+from dataclasses import asdict
+
+import numpy as np
 import torch
 
 from lib.activations import get_activation, identity
+from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP, build_mlp_layers
+from lib.lab3 import HIDDEN_LAYERS, cross_entropy_per_network, digest
+from lib.probes import LayerStats, probe_layers
 
 
 def torch_linear(count: int, fan_in: int, fan_out: int, generator: torch.Generator):
@@ -26,3 +32,23 @@ def torch_default_lab3_mlp(activation: str, seeds: list[int], biases: bool = Tru
     activations = [identity] + [get_activation(activation)] * hidden_layers + [identity]
     net = build_mlp_layers(widths, activations, torch_linear, seeds)
     return net if biases else StackedMLP(net.weights, [torch.zeros_like(b) for b in net.biases], net.activations)
+
+
+def probe_torch_default(activation: str, seeds: list[int], biases: bool, x, labels, device: str = "cpu",
+                        chunk: int = 100) -> LayerStats:
+    """Layer statistics of torch_default_lab3_mlp nets of seeds on x, labels, probed chunk networks at a time."""
+    x, labels = x.to(device), labels.to(device)
+    probe = lambda net: probe_layers(net.to(device=device), x, lambda out: cross_entropy_per_network(out, labels),
+                                     HIDDEN_LAYERS, activation)
+    chunks = [probe(torch_default_lab3_mlp(activation, seeds[i:i + chunk], biases)) for i in range(0, len(seeds), chunk)]
+    return LayerStats(**{f: np.concatenate([getattr(c, f) for c in chunks]) for f in LayerStats.__dataclass_fields__})
+
+
+def probe_torch_default_cached(cache: ExperimentCache, activation: str, seeds: list[int], biases: bool, x, labels,
+                               device: str = "cpu", chunk: int = 100) -> LayerStats:
+    """probe_torch_default through the experiment cache (keyed by the digits themselves, the seeds and the device)."""
+    key = {"activation": activation, "seeds": seeds, "biases": biases, "device": device, "chunk": chunk,
+           "data": digest(x, labels)}
+    compute = lambda: asdict(probe_torch_default(activation, seeds, biases, x, labels, device, chunk))
+    label = f"{activation}, nn.Linear default weights, {'default' if biases else 'zero'} biases"
+    return LayerStats(**cache.load_or_compute("torch-default-probe", key, __name__, compute, label))
