@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lib import plots
-from lib.findings import Claim
+from lib.findings import Claim, ClaimRefuted
 from lib.seeding import child, network_seeds, seed_for
 from lib.self_normalization import layer_moments_cached, off_fixed_point_inputs
 from lib.stats import mean_interval
@@ -84,7 +84,7 @@ def verdict(moments) -> tuple[bool, dict]:
     return all(parts.values()), {"layer_32": at, "parts": parts}
 
 
-@pytest.mark.xfail(strict=True, reason="finding: SELU + Glorot normal self-normalizes exactly as SELU + LeCun normal "
+@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: SELU + Glorot normal self-normalizes exactly as SELU + LeCun normal "
                    "does: on square layers Glorot's variance 2/(n + n) is LeCun's 1/n, the very same weights; "
                    "SELU + LeCun reaches (0, 1), SELU + He and ReLU + LeCun do not")
 def test_selu_self_normalizes(moments, finding, artifacts, run_settings):
