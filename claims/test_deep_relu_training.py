@@ -13,6 +13,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from lib import plots
+from lib.calibration import sentence, stated
 from lib.data import mnist_sample
 from lib.findings import Claim, ClaimRefuted
 from lib.lab3 import train_deep_relu_cached
@@ -31,8 +32,9 @@ CLAIM = Claim(
     "stays near ln 10, with He it falls well below",
     "He et al. 2015 Fig. 3",
     "after the last epoch, the mean training loss over seeds (99% t interval) under Xavier has its lower bound "
-    "above 0.9·ln 10 ('near ln 10'), and under He its upper bound below 0.5·ln 10 ('well below'). False failure: < 1e-6 (the bounds lie over 20 standard errors from the expected losses, t with 7 degrees of freedom)",
-    false_failure=1e-6,
+    "above 0.9·ln 10 ('near ln 10'), and under He its upper bound below 0.5·ln 10 ('well below'). "
+    + sentence("he-trains-deep-relu-xavier-stalls"),
+    false_failure=stated("he-trains-deep-relu-xavier-stalls")[0],
 )
 
 
@@ -88,9 +90,9 @@ BOTH_CONVERGE = Claim(
     "upper bound below 0.5·ln 10 (that claim's 'well below'), for each initializer. 'Sooner': per seed, the first "
     "epoch whose loss is below 0.5·ln 10 (never = 11) is earlier under He; the Xavier and He nets of one seed share "
     "their init seed and shuffles, so the seeds are paired: one-sided Wilcoxon signed-rank test at alpha 0.05 "
-    "(earlier rule: Mann–Whitney U, which treats the paired seeds as independent). False failure: < 1e-6 at a final loss of 0.8 (two thirds of the threshold, over 7 standard errors "
-    "below it at 8 seeds) and He reaching it two epochs sooner for every seed",
-    false_failure=1e-6,
+    "(earlier rule: Mann–Whitney U, which treats the paired seeds as independent). "
+    + sentence("he-22-layer-both-converge"),
+    false_failure=stated("he-22-layer-both-converge")[0],
 )
 
 

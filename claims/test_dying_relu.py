@@ -17,12 +17,13 @@ import pytest
 import torch
 
 from lib import plots
+from lib.calibration import sentence, stated
 from lib.collapse import (HEADLINE_TOLERANCE, TOLERANCES, born_dead_cached, collapse_count, collapsed, collapsed_fractions,
                           collapsed_runs, dead_layers, first_dead_layer, output_range)
 from lib.findings import Claim, ClaimRefuted, combine_verdicts
 from lib.lu import LAB_SNAPSHOTS, LuProtocol, lab_runs
 from lib.seeding import seed_for
-from lib.sequential import STAGES, SequentialRateRule, decide_sequentially, false_failure_bound
+from lib.sequential import STAGES, SequentialRateRule, decide_sequentially
 from lib.stats import (lower_in_every_group, mean_interval, matches_rate, paired_rate_difference, rate_interval,
                        rate_verdict)
 from lib.targets import FORMULAS, get_target, grid
@@ -82,12 +83,10 @@ OVER_90 = Claim(
     "over 90% of the 1,000 ReLU runs collapse (per target function)",
     "Lab3 2, Lu et al. 2020",
     f"per target, {OVER_90_RULE.describe()}; the claim holds if it is supported for f1, f2 and f3. The lab's "
-    "1,000-run answer (one-sided 95% bound) is reported as such. False failure: at a true collapse rate of "
-    f"{DESIGN_RATE} per target (the design margin: the claim's whole-percent precision) the claim fails with "
-    f"probability ≤ {3 * false_failure_bound(OVER_90_RULE, DESIGN_RATE):.1e} (exact binomial bound, 3 targets). "
+    "1,000-run answer (one-sided 95% bound) is reported as such. " + sentence("lu-relu-collapse-over-90") + ". "
     "Earlier rules: a design rate of 0.915, taken from the measured rates, and a cap of 16,000 runs, too few to "
     "confirm 0.91; the refuted side at 0.05 for each target, uncorrected",
-    false_failure=3 * false_failure_bound(OVER_90_RULE, DESIGN_RATE),
+    false_failure=stated("lu-relu-collapse-over-90")[0],
 )
 
 
@@ -176,10 +175,10 @@ REDUCES = Claim(
     "Lab3 3",
     "per target, run k of ReLU and of Leaky ReLU share their init, data and shuffle seeds, so the runs are paired: "
     "a one-sided exact McNemar test (the discordant runs) of 'ReLU collapses more often than Leaky ReLU' at alpha "
-    "0.05; the claim holds if it is significant for f1, f2 and f3. 'Gone' means no Leaky run collapsed. False "
-    "failure: < 1e-6 (at collapse rates of 0.9 against 0.3 the exact test's power exceeds 1 − 1e-6 per target). "
+    "0.05; the claim holds if it is significant for f1, f2 and f3. 'Gone' means no Leaky run collapsed. "
+    + sentence("leaky-relu-reduces-collapse") + ". "
     "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
-    false_failure=1e-6,
+    false_failure=stated("leaky-relu-reduces-collapse")[0],
 )
 
 
@@ -240,9 +239,8 @@ BORN_DEAD = Claim(
     "Lu et al. 2020 (born dead)",
     "for every width N in {2, 3, 5, 10} and hidden depth H in {1, 2, 5, 9, 20, 50}, 20,000 He-normal nets: the "
     f"two-sided exact binomial test of the simulated rate against the formula does not reject at the "
-    f"Bonferroni-corrected level {BORN_ALPHA} / 24. False failure: ≤ {BORN_ALPHA} (the formula is exact, so this is "
-    "the test's size)",
-    false_failure=BORN_ALPHA,
+    f"Bonferroni-corrected level {BORN_ALPHA} / 24. " + sentence("relu-born-dead-theory"),
+    false_failure=stated("relu-born-dead-theory")[0],
 )
 WIDTHS, DEPTHS, BORN_RUNS = (2, 3, 5, 10), (1, 2, 5, 9, 20, 50), 20_000
 
@@ -294,8 +292,8 @@ AT_BIRTH = Claim(
     "Lu et al. 2020",
     "Lu et al.'s reading, that collapse is mostly decided at birth: per target, among the ReLU runs collapsed after "
     "training, the share already collapsed at initialization (the same rule on the initial net) has its one-sided "
-    "lower 95% bound above 1/2. False failure: < 1e-6 (at a true share of 0.75 among 800 collapsed runs the lower bound falls below 1/2 with probability under 1e-6)",
-    false_failure=1e-6,
+    "lower 95% bound above 1/2. " + sentence("collapse-is-decided-at-birth"),
+    false_failure=stated("collapse-is-decided-at-birth")[0],
 )
 
 
@@ -347,8 +345,8 @@ TARGET_MEAN = Claim(
     "a collapsed ReLU net outputs (close to) the mean of its training targets",
     "Lu et al. 2020",
     "per target, over the collapsed runs, the mean of |constant output − mean of that run's training targets| has "
-    "its 99% upper bound below 1% of the target's range on the domain. False failure: < 1e-6 (the bound 1% lies over 100 standard errors above the expected deviation)",
-    false_failure=1e-6,
+    "its 99% upper bound below 1% of the target's range on the domain. " + sentence("collapsed-net-outputs-target-mean"),
+    false_failure=stated("collapsed-net-outputs-target-mean")[0],
 )
 
 
@@ -411,10 +409,9 @@ DEPTH_WIDTH = Claim(
     "than the shallowest, and for every depth the narrowest more often than the widest (one-sided exact McNemar "
     "tests, alpha 0.05 each: run k of every cell shares its data and shuffle seeds, so cells are paired); no "
     "adjacent pair significantly reversed (McNemar, Bonferroni over the 31 adjacent pairs: alpha 0.05 / 31, "
-    "family-wise 0.05). False failure: < 1e-4 (every compared pair differs by at least 0.05 at 1,000 runs a cell, "
-    "or both cells sit at 0, where a significant reversal cannot happen). Earlier rule: Fisher's exact tests, as "
-    "if the cells were independent, and 31 reversal tests at 0.05 each, uncorrected",
-    false_failure=1e-4,
+    "family-wise 0.05). " + sentence("collapse-grows-with-depth-shrinks-with-width") + ". Earlier rule: Fisher's "
+    "exact tests, as if the cells were independent, and 31 reversal tests at 0.05 each, uncorrected",
+    false_failure=stated("collapse-grows-with-depth-shrinks-with-width")[0],
 )
 TABLE_DEPTHS, TABLE_WIDTHS = (2, 4, 6, 8, 10), (2, 3, 4, 5)
 
@@ -483,11 +480,10 @@ SENSITIVITY = Claim(
     f"side corrected over the {VARIANTS} variants ({SENSITIVITY_RULE.describe()}); the claim holds if every variant "
     "is 'supported', and is refuted otherwise: a "
     f"variant still undecided at {SENSITIVITY_RULE.stages[-1]:,} runs has a collapse rate within about half a point of "
-    "0.90, under which 'over 90%' does not hold robustly. False failure at a true rate of "
-    f"{DESIGN_RATE} in every variant: ≤ {VARIANTS * false_failure_bound(SENSITIVITY_RULE, DESIGN_RATE):.1e} "
-    f"({VARIANTS} variants). Earlier rule: 8 variants counted of the 9 run, a design rate of 0.915 taken from the "
+    "0.90, under which 'over 90%' does not hold robustly. " + sentence("lu-collapse-protocol-sensitivity") + ". "
+    "Earlier rule: 8 variants counted of the 9 run, a design rate of 0.915 taken from the "
     "measured rates, a cap of 16,000 runs, the refuted side uncorrected",
-    false_failure=VARIANTS * false_failure_bound(SENSITIVITY_RULE, DESIGN_RATE),
+    false_failure=stated("lu-collapse-protocol-sensitivity")[0],
 )
 
 

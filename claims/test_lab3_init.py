@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from lib import plots
+from lib.calibration import sentence, stated
 from lib.data import mnist_sample, stratified_subset
 from lib.findings import Claim
 from lib.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
@@ -77,8 +78,9 @@ SMALL_STD = Claim(
     "Lab3 1, Perunicic 2018",
     "geometric shrinking at the small-signal rate g = √(100·σ²) = 10σ (< 1 for these σ), with 10% tolerance: for "
     "σ = 0.01 and 0.05, each of the 4 layer-to-layer ratios of the activations' std has its 99% upper bound "
-    "below 1.1·g, and ‖∂loss/∂z‖ at h1 over h5 (backprop through the same 4 layers) below (1.1·g)^4. False failure: < 1e-6 (every margin is at least 20 standard errors wide at the theory's rate)",
-    false_failure=1e-6,
+    "below 1.1·g, and ‖∂loss/∂z‖ at h1 over h5 (backprop through the same 4 layers) below (1.1·g)^4. "
+    + sentence("normal-small-std-tanh-vanishes"),
+    false_failure=stated("normal-small-std-tanh-vanishes")[0],
 )
 
 
@@ -122,8 +124,9 @@ SATURATES = Claim(
     "with large σ (0.28, 1.0), tanh units saturate near ±1, where tanh' ≈ 0",
     "Lab3 1, Glorot & Bengio 2010",
     "for σ = 0.28 and 1.0, in every hidden layer the mean derivative tanh'(z) = 1 − a² has its 99% upper bound "
-    "below 1/2 (most of the gradient is blocked); the share with |a| > 0.99 is reported. False failure: < 1e-6 (the bound 1/2 lies over 100 standard errors from the theory's mean derivative)",
-    false_failure=1e-6,
+    "below 1/2 (most of the gradient is blocked); the share with |a| > 0.99 is reported. "
+    + sentence("normal-large-std-tanh-saturates"),
+    false_failure=stated("normal-large-std-tanh-saturates")[0],
 )
 
 
@@ -164,8 +167,8 @@ SIGMOID = Claim(
     "vanish with depth (sigmoid' ≤ 1/4)",
     "Lab3 1, Week10 2.1",
     "for every σ in {0.01, 0.05, 0.10, 0.14, 0.28, 1.0}: the spread at h5 over h1 and ‖∂loss/∂z‖ at h1 over h5 "
-    "both have their 99% upper bounds below 1. False failure: < 1e-6 (the largest ratio, about 0.3, lies over 50 standard errors below 1)",
-    false_failure=1e-6,
+    "both have their 99% upper bounds below 1. " + sentence("normal-std-sigmoid-vanishes"),
+    false_failure=stated("normal-std-sigmoid-vanishes")[0],
 )
 
 
@@ -207,8 +210,8 @@ XAVIER_TANH = Claim(
     "Lab3 1, Glorot & Bengio 2010",
     "'constant factor' = 2: per network, max/min over the 5 layers of the activations' std and of ‖∂loss/∂W‖ "
     "each have their 99% upper bound ≤ 2; 'without saturation' = the share with |a| > 0.99 has its upper bound "
-    "< 1% in every layer. False failure: < 1e-6 (the bounds lie over 30 standard errors from the expected ratios)",
-    false_failure=1e-6,
+    "< 1% in every layer. " + sentence("xavier-preserves-tanh"),
+    false_failure=stated("xavier-preserves-tanh")[0],
 )
 
 
@@ -247,8 +250,8 @@ XAVIER_SIGMOID = Claim(
     "Lab3 1",
     "at h5, Xavier's across-sample spread has its 99% lower bound above the upper bounds under σ = 0.01 and 0.05 "
     "(vanishing mode), and its saturated share its upper bound below the lower bound under σ = 1.0 (saturating "
-    "mode); the per-layer gradient attenuation is measured against the theory's 4. False failure: < 1e-6 (the compared intervals lie over 30 standard errors apart)",
-    false_failure=1e-6,
+    "mode); the per-layer gradient attenuation is measured against the theory's 4. " + sentence("xavier-helps-sigmoid"),
+    false_failure=stated("xavier-helps-sigmoid")[0],
 )
 
 
@@ -306,8 +309,8 @@ HE_RELU = Claim(
     "Lab3 1, He et al. 2015",
     "the per-layer gain of E[a²] (h1 → h5) under He has its 99% interval inside 1 ± 10% (equivalence: two one-sided "
     "tests; the ±10% band is what 'holds' means in relu-std-sweep) and excluding 1/2; under Xavier, inside 1/2 ± 10% "
-    "and excluding 1. False failure at the theory values: < 1e-6 (the band is 7 standard errors wide at 50 networks)",
-    false_failure=1e-6,
+    "and excluding 1. " + sentence("he-preserves-relu"),
+    false_failure=stated("he-preserves-relu")[0],
 )
 BAND = 0.10
 
@@ -347,8 +350,9 @@ SWEEP = Claim(
     "(theory: gain = 100·σ²/2)",
     "Perunicic 2018",
     "per-layer gain of E[a²] (99% interval): σ = 0.10 'shrinks' (upper < 0.9), σ = 0.14 'holds' (inside "
-    "[0.9, 1.1]), σ = 0.28 'grows' (lower > 1.1); a ±10% band around 1 is what 'hold' means. False failure: < 1e-4 (at σ = 0.14 the theory's 0.98 lies 0.08 (about 7 standard errors at 50 networks) inside the band)",
-    false_failure=1e-4,
+    "[0.9, 1.1]), σ = 0.28 'grows' (lower > 1.1); a ±10% band around 1 is what 'hold' means. "
+    + sentence("relu-std-sweep"),
+    false_failure=stated("relu-std-sweep")[0],
 )
 EXPECTED_TREND = {0.10: "shrinks", 0.14: "holds", 0.28: "grows"}
 

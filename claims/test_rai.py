@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from lib import plots
+from lib.calibration import sentence, stated
 from lib.collapse import born_constant, born_constant_cached, collapse_count, collapsed_runs
 from lib.findings import Claim, ClaimRefuted
 from lib.initializers import LAYER_INITIALIZERS, beta_2_1, rai
@@ -48,10 +49,9 @@ REDUCES = Claim(
     "Lu et al. 2020 (RAI section and numerical examples)",
     "per target, 1,000 runs each, run k of He and of RAI sharing its data, shuffle and init seeds (paired runs): a "
     "one-sided exact McNemar test (the discordant runs) of 'He-normal runs collapse more often than RAI runs' at "
-    "alpha 0.05; the claim holds if it is significant for f1, f2 and f3. False failure: < 1e-6 (at collapse rates "
-    "of 0.92 against 0.82, the smallest reduction the rule is designed to confirm, the test's power exceeds "
-    "1 − 3e-7 per target). Earlier rule: Fisher's exact test, which treats the paired runs as independent",
-    false_failure=1e-6,
+    "alpha 0.05; the claim holds if it is significant for f1, f2 and f3. " + sentence("rai-reduces-collapse") + ". "
+    "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
+    false_failure=stated("rai-reduces-collapse")[0],
 )
 
 
@@ -109,9 +109,8 @@ BORN_LESS = Claim(
     f"hidden layer exactly constant over {len(BORN_GRID)} points of the domain; in every cell where He's rate is at "
     "least 0.1 (its lower bound), RAI's upper bound is below half He's lower bound, both exact Clopper–Pearson at "
     f"the Bonferroni level {BORN_ALPHA} / (2 · 24 cells). The paper's bound is not tested: its text was not readable "
-    f"here. False failure: ≤ {BORN_ALPHA} (at a true ratio of at most 1/4 and He ≥ 0.1, covering intervals cannot "
-    "cross)",
-    false_failure=BORN_ALPHA,
+    "here. " + sentence("rai-born-dead-less-often"),
+    false_failure=stated("rai-born-dead-less-often")[0],
 )
 
 

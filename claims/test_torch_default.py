@@ -13,6 +13,7 @@ import torch
 from scipy import stats as scipy_stats
 
 from lib import plots
+from lib.calibration import sentence, stated
 from lib.data import mnist_sample, stratified_subset
 from lib.findings import Claim
 from lib.initializers import get_initializer
@@ -38,9 +39,8 @@ CLAIM = Claim(
     "inside 1/6 ± 10% (the band of he-preserves-relu); (2) default biases, the measured E[a²] at h5 over the "
     "recursion's prediction from the measured h1 has its 99% interval inside 1 ± 10%; (3) our registry's "
     f"torch_default draws and real nn.Linear(100, 100) weights are not told apart by a two-sample KS test at alpha "
-    f"{KS_ALPHA}. False failure: ≤ {KS_ALPHA} (the KS test's size; at 300 networks the bands of (1) and (2) are over 5 "
-    "standard errors from their theory values)",
-    false_failure=KS_ALPHA,
+    f"{KS_ALPHA}. " + sentence("pytorch-default-init-shrinks-relu"),
+    false_failure=stated("pytorch-default-init-shrinks-relu")[0],
 )
 
 

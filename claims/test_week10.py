@@ -16,6 +16,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from lib import plots
+from lib.calibration import sentence, stated
 from lib.ensemble import StackedMLP
 from lib.findings import Claim, ClaimRefuted, combine_verdicts
 from lib.activations import get_activation, identity
@@ -83,7 +84,9 @@ DERIVATIVE = Claim(
     "σ'(x) = σ(x)(1 − σ(x)) agrees with autograd everywhere (property test)",
     "Week10 1.2–1.3",
     "for every generated float64 vector x with |x| ≤ 700 (exp(−x) finite), my_sigmoid_grad(my_sigmoid(x)) equals "
-    "torch.autograd's derivative of my_sigmoid to float64 rounding: absolute difference ≤ 1e-15. Deterministic: a fixed grid and derandomized examples, no false-failure risk",
+    "torch.autograd's derivative of my_sigmoid to float64 rounding: absolute difference ≤ 1e-15. "
+    + sentence("sigmoid-derivative-matches-autograd"),
+    false_failure=stated("sigmoid-derivative-matches-autograd")[0],
 )
 
 
@@ -127,7 +130,9 @@ SIGMOID_SATURATES = Claim(
     "σ' ≤ 1/4 with the maximum at 0, and σ' → 0 for large |x|",
     "Week10 2.1",
     "for every generated float64 pair x1, x2 in [−1000, 1000]: σ'(x) ≤ 1/4 = σ'(0); |x1| ≤ |x2| ⇒ σ'(x1) ≥ σ'(x2); "
-    "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). Deterministic: a fixed grid and derandomized examples, no false-failure risk",
+    "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
+    + sentence("sigmoid-saturates"),
+    false_failure=stated("sigmoid-saturates")[0],
 )
 ENVELOPES = {"sigmoid": lambda r: torch.exp(-r), "tanh": lambda r: 4 * torch.exp(-2 * r)}
 PEAKS = {"sigmoid": 0.25, "tanh": 1.0}
@@ -178,7 +183,9 @@ TANH_SATURATES = Claim(
     "tanh is zero-centred but its derivative also vanishes for large |x|",
     "Week10 2.3",
     "for every generated float64 pair: tanh(−x) = −tanh(x) and tanh(0) = 0; tanh'(x) ≤ 1 = tanh'(0); |x1| ≤ |x2| ⇒ "
-    "tanh'(x1) ≥ tanh'(x2); and tanh'(x) ≤ 4e^−2|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). Deterministic: a fixed grid and derandomized examples, no false-failure risk",
+    "tanh'(x1) ≥ tanh'(x2); and tanh'(x) ≤ 4e^−2|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
+    + sentence("tanh-saturates-too"),
+    false_failure=stated("tanh-saturates-too")[0],
 )
 
 
@@ -208,7 +215,8 @@ RELU_GRADIENT = Claim(
     "ReLU passes gradient 1 for positive inputs and exactly 0 for negative ones (dead units)",
     "Week10 2.5",
     "for every generated float32 vector without zeros, autograd's derivative of ReLU is exactly 1 where x > 0 and "
-    "exactly 0 where x < 0. Deterministic: a fixed grid and derandomized examples, no false-failure risk",
+    "exactly 0 where x < 0. " + sentence("relu-gradient-is-zero-or-one"),
+    false_failure=stated("relu-gradient-is-zero-or-one")[0],
 )
 
 
@@ -244,8 +252,9 @@ NOT_ZERO_CENTRED = Claim(
     "Week10 2.1, 2.3",
     "for every generated model (weights in [−3, 3]) and sample (x1 in [−π, π], x2 in [0, 1]): in every layer fed by "
     "a sigmoid layer (W2, W3, W4), each unit's incoming per-sample weight gradients share one sign; and among 2,000 "
-    "seeded random cases of the same kind, at least one tanh model has a unit whose incoming gradients differ in sign. False failure: < 1e-6 (the property is checked on a fixed, derandomized example set; a tanh case with mixed signs is missed by 2,000 seeded cases with probability 0.12^2000)",
-    false_failure=1e-6,
+    "seeded random cases of the same kind, at least one tanh model has a unit whose incoming gradients differ in sign. "
+    + sentence("sigmoid-not-zero-centred"),
+    false_failure=stated("sigmoid-not-zero-centred")[0],
 )
 SIGN_CASES = 2000
 
@@ -347,8 +356,8 @@ VANISH = Claim(
     "with U(−1, 1) (the notebook's init for 2.2–2.6), gradient spread s_l = std of layer l's per-sample weight "
     "gradients: for sigmoid each ratio s_l / s_(l+1) (l = 1..3) has its 99% upper bound below 1; tanh's s_1 / s_4 has "
     "its lower bound above sigmoid's upper bound; ReLU's share of exactly-zero gradient entries has its lower bound "
-    "above 0 while sigmoid's and tanh's are exactly 0. False failure: < 1e-6 (every bound lies over 20 standard errors from its threshold; ReLU's exact zeros are certain)",
-    false_failure=1e-6,
+    "above 0 while sigmoid's and tanh's are exactly 0. " + sentence("week10-sigmoid-gradients-vanish"),
+    false_failure=stated("week10-sigmoid-gradients-vanish")[0],
 )
 
 
@@ -401,8 +410,8 @@ GLOROT = Claim(
     "undecided. Supported if 'better' for all three; refuted if any is 'no meaningful difference' or 'worse', "
     "so those two answers are read off an interval at 1 − 0.01/3 (Bonferroni over the three activations: "
     "family-wise 1% on the refuted side; earlier rule: each at 1%, uncorrected). "
-    "False failure at a true gain of 2·log 2: < 1e-6 (the interval's half-width is about 0.1 at 2,000 inits)",
-    false_failure=1e-6,
+    + sentence("week10-glorot-vs-uniform"),
+    false_failure=stated("week10-glorot-vs-uniform")[0],
 )
 EVENNESS_VERDICTS = {"above": "supported", "equivalent": "refuted", "below": "refuted", "undecided": "inconclusive"}
 
@@ -486,10 +495,10 @@ WIDE_TANH = Claim(
     "saturated share (|tanh| > 0.99) never falls from one n to the next and its 99% interval at n = 1,000 lies above "
     "the one at n = 2; under Glorot normal 'flat' is a relative equivalence test: at every n the mean share over "
     "the mean share at n = 1,000 has its 99% BCa bootstrap interval inside [1/2, 2] (within the suite's 'constant "
-    "factor' of 2). False failure: < 1e-6 (adjacent U(−1, 1) shares differ by over 50 standard errors). Earlier "
+    "factor' of 2). " + sentence("uniform-init-saturates-wide-tanh") + ". Earlier "
     "rule: Glorot's point estimates within 2 percentage points of each other, an absolute band that passes a curve "
     "falling 65%",
-    false_failure=1e-6,
+    false_failure=stated("uniform-init-saturates-wide-tanh")[0],
 )
 FAN_INS = tuple(int(n) for n in np.unique(np.geomspace(2, 1000, 12).round()))
 WIDE_INITS = 1000

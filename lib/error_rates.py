@@ -4,6 +4,8 @@ Each function returns the probability that a rule gives the wrong answer at a st
 (the rule does not say 'supported' while the truth sits at the claim's design margin) or a false support (the rule
 says 'supported' while the truth sits on the claim's boundary).
 """
+import functools
+
 import numpy as np
 from scipy import stats
 
@@ -17,7 +19,7 @@ def t_bound_misses(n: int, confidence: float, effect: float) -> float:
     normality: the standardized distance is noncentral t with n − 1 degrees of freedom (scipy.stats.nct)."""
     require_count("values", n, minimum=2)
     quantile = stats.t.ppf(0.5 + confidence / 2, n - 1)
-    return float(stats.nct.cdf(quantile, n - 1, effect * np.sqrt(n)))
+    return noncentral_t_cdf(quantile, n - 1, effect * np.sqrt(n))
 
 
 def t_bound_size(confidence: float) -> float:
@@ -68,3 +70,118 @@ def simulated_rate(hits: int, draws: int) -> tuple[float, float]:
     require_count("draws", draws)
     upper = stats.binomtest(hits, draws).proportion_ci(0.90, method="exact").high
     return hits / draws, float(upper)
+
+
+def t_bound_beyond(n: int, confidence: float, effect: float) -> float:
+    """The rule of t_bound_misses: the chance it does say 'beyond' when the true mean lies effect standard deviations
+    (of one value) beyond the threshold; effect may be 0 (on it: t_bound_size) or negative (short of it). Exact under
+    normality: the survival function of the same noncentral t, so small chances keep their digits."""
+    require_count("values", n, minimum=2)
+    quantile = stats.t.ppf(0.5 + confidence / 2, n - 1)
+    return noncentral_t_cdf(quantile, n - 1, effect * np.sqrt(n), upper=True)
+
+
+NONCENTRAL_LIMIT = 20.0  # beyond this |noncentrality| scipy.stats.nct gives nan or wrong tails (e.g. 9e-54 for ~1e-300)
+TAIL = 1e-15  # the chi-square mass left out on each side of the integral
+
+
+def noncentral_t_cdf(x: float, df: int, noncentrality: float, upper: bool = False) -> float:
+    """P(T ≤ x) (or P(T > x) with upper) for T noncentral t: scipy.stats.nct where it is reliable (|noncentrality| ≤
+    NONCENTRAL_LIMIT), else E[Φ(±(x·√(V/df) − noncentrality))] over V ~ chi-square(df), integrated by the trapezoid
+    rule between its TAIL quantiles, plus the TAIL mass on each side: an upper bound within 2e-15, so a chance far
+    below what a rule states reads as at most 2e-15 instead of nan."""
+    if abs(noncentrality) <= NONCENTRAL_LIMIT:
+        return float((stats.nct.sf if upper else stats.nct.cdf)(x, df, noncentrality))
+    v = np.linspace(stats.chi2.ppf(TAIL, df), stats.chi2.isf(TAIL, df), 4001)
+    weight = stats.chi2.pdf(v, df) * np.gradient(v)
+    weight *= (1 - 2 * TAIL) / weight.sum()
+    z = x * np.sqrt(v / df) - noncentrality
+    return float(min(1.0, weight @ (stats.norm.sf(z) if upper else stats.norm.cdf(z)) + 2 * TAIL))
+
+
+def t_intervals_apart_misses(n: int, confidence: float, gap: float, sd_low: float, sd_high: float,
+                             points: int = 1500) -> float:
+    """A rule 'the higher sample's two-sided t interval (at confidence) lies wholly above the lower sample's', two
+    independent normal samples of n values each: the chance it does not when the true means differ by gap (higher
+    minus lower) and the values' standard deviations are sd_low and sd_high. Exact under normality up to the
+    quadrature: the difference of means is normal, each sample SD a scaled chi with n − 1 degrees of freedom,
+    independent of the means; the chance is integrated over the two SDs (trapezoid rule over the chi-square
+    quantiles 1e-15 to 1 − 1e-15)."""
+    require_count("values", n, minimum=2)
+    df = n - 1
+    quantile = stats.t.ppf(0.5 + confidence / 2, df)
+    chi2 = np.linspace(stats.chi2.ppf(1e-15, df), stats.chi2.isf(1e-15, df), points)
+    weight = stats.chi2.pdf(chi2, df) * np.gradient(chi2)
+    weight /= weight.sum()
+    scale = np.sqrt(chi2 / df)
+    half_widths = quantile * (sd_high * scale[:, None] + sd_low * scale[None, :]) / np.sqrt(n)
+    spread = np.sqrt((sd_low**2 + sd_high**2) / n)
+    misses = stats.norm.cdf((half_widths - gap) / spread)
+    return float(np.clip(weight @ misses @ weight, 0.0, 1.0))
+
+
+def mcnemar_at(n: int, only_first: float, only_second: float, alpha: float) -> tuple[float, float]:
+    """The one-sided exact McNemar test of mcnemar_misses, at a given pairing: each of n paired runs is 'first only'
+    with probability only_first and 'second only' with only_second (the rest concordant). Returns (the chance it is
+    significant, the chance it is not), each summed directly so that a small one keeps its digits."""
+    require_count("runs", n)
+    if only_first < 0 or only_second < 0 or only_first + only_second > 1 + 1e-12:
+        raise ValueError(f"discordant probabilities must be non-negative and sum to at most 1, got {only_first!r}, "
+                         f"{only_second!r}")
+    discordant_rate = min(1.0, only_first + only_second)
+    if discordant_rate == 0:
+        return 0.0, 1.0
+    discordant = np.arange(n + 1)
+    critical = _mcnemar_critical(n, alpha)
+    share = only_first / discordant_rate
+    weights = stats.binom.pmf(discordant, n, discordant_rate)
+    significant = np.where(discordant > 0, stats.binom.sf(critical - 1, discordant, share), 0.0)
+    not_significant = np.where(discordant > 0, stats.binom.cdf(critical - 1, discordant, share), 1.0)
+    return float(np.sum(weights * significant)), float(np.sum(weights * not_significant))
+
+
+@functools.cache
+def _mcnemar_critical(n: int, alpha: float) -> np.ndarray:
+    """Per discordant count d = 0..n, the smallest 'first only' count significant at alpha (as mcnemar_misses)."""
+    discordant = np.arange(n + 1)
+    critical = np.where(discordant > 0, stats.binom.isf(alpha, discordant, 0.5) + 1, 1).astype(int)
+    return np.where(stats.binom.sf(critical - 1, discordant, 0.5) <= alpha, critical, critical + 1)
+
+
+def rate_bound_errors(n: int, confidence: float, threshold: float, true_rate: float) -> tuple[float, float]:
+    """A rule 'the one-sided lower Clopper–Pearson bound at confidence (lib.stats.rate_interval at 2·confidence − 1)
+    of k successes in n exceeds threshold': (the chance it does, the chance it does not) at true_rate. Exact:
+    binomial beyond the smallest count whose bound clears the threshold."""
+    require_count("trials", n)
+    require_probability("confidence", confidence)
+    k = np.arange(n + 1)
+    lower = np.where(k > 0, stats.beta.ppf(1 - confidence, np.maximum(k, 1), n - k + 1), 0.0)
+    clears = np.nonzero(lower > threshold)[0]
+    first = int(clears[0]) if clears.size else n + 1
+    return float(stats.binom.sf(first - 1, n, true_rate)), float(stats.binom.cdf(first - 1, n, true_rate))
+
+
+@functools.cache
+def _clopper_pearson(n: int, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per count k = 0..n of n trials, the two-sided exact interval's (lower, upper) ends at level."""
+    tail, k = (1 - level) / 2, np.arange(n + 1)
+    lower = np.where(k > 0, stats.beta.ppf(tail, np.maximum(k, 1), n - k + 1), 0.0)
+    upper = np.where(k < n, stats.beta.isf(tail, k + 1, np.maximum(n - k, 1)), 1.0)
+    return lower, upper
+
+
+def fraction_rule(n: int, reference_rate: float, rate: float, level: float, floor: float,
+                  fraction: float) -> tuple[float, float]:
+    """rai-born-dead-less-often's rule in one cell, n trials of each kind, two-sided Clopper–Pearson intervals at
+    level: the cell is judged when the reference's lower bound is at least floor, and passes when the other rate's
+    upper bound is below fraction times that lower bound. Returns (P(judged and passes), P(judged and fails)) at the
+    true rates. Exact: a sum over the reference count of its binomial chance times the other's binomial tail."""
+    require_count("trials", n)
+    k = np.arange(n + 1)
+    lower, upper = _clopper_pearson(n, level)
+    judged = lower >= floor
+    passing = np.searchsorted(upper, fraction * lower, side="left")  # counts k_other with upper < fraction · lower
+    weights = stats.binom.pmf(k, n, reference_rate) * judged
+    passes = stats.binom.cdf(passing - 1, n, rate)
+    fails = stats.binom.sf(passing - 1, n, rate)
+    return float(min(1.0, np.sum(weights * passes))), float(min(1.0, np.sum(weights * fails)))

@@ -1,0 +1,208 @@
+"""lib.calibration: every claim's stated error rates come from their computation; the new lib.error_rates primitives
+agree with brute-force simulations of the rules they describe."""
+import importlib
+import json
+import math
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from lib import calibration, error_rates as er
+from lib.findings import Claim
+from lib.stats import paired_rate_difference, rate_interval
+
+ROOT = Path(__file__).resolve().parent.parent
+DRAWS = 20_000
+
+
+def within(simulated_hits: int, draws: int, exact: float, sigmas: float = 4.5) -> bool:
+    """The simulated rate agrees with the exact chance within sigmas binomial standard errors (plus a little slack
+    for a chance near 0 or 1)."""
+    return abs(simulated_hits / draws - exact) <= sigmas * math.sqrt(max(exact * (1 - exact), 1 / draws) / draws)
+
+
+def claim_ids_in_sources() -> set:
+    """Every id of a Claim(...) written in claims/*.py."""
+    pattern = re.compile(r"Claim\(\s*\"([^\"]+)\"")
+    return {m for path in (ROOT / "claims").glob("*.py") for m in pattern.findall(path.read_text())}
+
+
+def claims() -> list:
+    found = []
+    for path in sorted((ROOT / "claims").glob("test_*.py")):
+        module = importlib.import_module(f"claims.{path.stem}")
+        found += [v for v in vars(module).values() if isinstance(v, Claim)]
+    return found
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def command(tmp_path_factory):
+    out = tmp_path_factory.mktemp("calibration") / "calibration.json"
+    result = subprocess.run([sys.executable, "-m", "lib.calibration", "--json", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    return result, json.loads(out.read_text()) if out.exists() else None
+
+
+def test_the_command_passes_and_prints_a_row_for_every_claim(command):
+    result, record = command
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
+    ids = claim_ids_in_sources()
+    assert len(ids) == 29 and ids <= rows
+    assert "(slow)" in next(line for line in result.stdout.splitlines() if "lu-collapse-protocol-sensitivity" in line)
+    assert "Suite-wide false failure" in result.stdout and "suite-wide false support" in result.stdout
+    assert {c["claim"] for c in record["claims"]} == ids and record["seed"] == calibration.SEED
+
+
+def test_each_stated_figure_is_its_computation_rounded_up(command):
+    """STATED is neither stale nor loose: each figure is statement() of what the command computed."""
+    _, record = command
+    for c in record["claims"]:
+        computed = (calibration.statement(c["false_failure"], c["deterministic"]),
+                    calibration.statement(c["false_support"], c["deterministic"]))
+        assert tuple(c["stated"]) == computed, c["claim"]
+
+
+def test_the_suite_wide_bounds_are_the_sums_of_the_stated_figures(command):
+    _, record = command
+    assert record["suite_false_failure"] == pytest.approx(sum(ff for ff, _ in calibration.STATED.values()))
+    assert record["suite_false_support"] == pytest.approx(sum(fs for _, fs in calibration.STATED.values()))
+
+
+def test_a_stated_figure_below_its_computation_fails_the_command(monkeypatch, capsys):
+    claim = "he-preserves-relu"
+    assert calibration.main(["-k", claim]) == 0
+    ff, fs = calibration.STATED[claim]
+    monkeypatch.setitem(calibration.STATED, claim, (ff / 10, fs))
+    assert calibration.main(["-k", claim]) == 1
+    monkeypatch.setitem(calibration.STATED, claim, (ff, fs / 2))
+    assert calibration.main(["-k", claim]) == 1
+    assert "stated false support" in capsys.readouterr().err
+
+
+def test_k_selects_claims_and_an_unmatched_k_is_an_error(capsys):
+    assert calibration.main(["-k", "born"]) == 0
+    rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:] if line and not line[0].isdigit()]
+    assert rows == ["rai-born-dead-less-often", "relu-born-dead-theory"]
+    assert calibration.main(["-k", "no-such-claim"]) == 2
+
+
+# --- the claims state what lib.calibration computed ----------------------------------------------
+
+def test_every_claim_states_its_calibrated_figures():
+    found = claims()
+    assert {c.id for c in found} == set(calibration.REGISTRY) == set(calibration.STATED) == claim_ids_in_sources()
+    for claim in found:
+        assert claim.false_failure == calibration.stated(claim.id)[0], claim.id
+        assert claim.rule.count(calibration.sentence(claim.id)) == 1, claim.id
+        assert claim.rule.count("False failure") == 1, claim.id
+
+
+def test_figures_read_as_rules_write_them():
+    assert calibration.round_up(3.2e-4) == 4e-4 and calibration.round_up(3e-4) == 3e-4
+    assert calibration.round_up(0.0050000000000000044) == 0.005 and calibration.round_up(0.0159) == 0.02
+    assert calibration.statement(0.0, deterministic=True) == 0 and calibration.statement(0.0, False) == 1e-12
+    assert calibration.statement(3e-40, False) == 1e-12
+    assert [calibration.figure(v) for v in (0.0, 0.05, 0.008, 4e-4, 1e-12)] == ["0", "0.05", "0.008", "4e-4", "1e-12"]
+
+
+# --- the new primitives against brute force --------------------------------------------------------
+
+def t_interval_ends(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """The two-sided t interval (lib.stats.mean_interval's) of each row."""
+    n = samples.shape[1]
+    half = stats.t.ppf(0.5 + confidence / 2, n - 1) * samples.std(axis=1, ddof=1) / math.sqrt(n)
+    mean = samples.mean(axis=1)
+    return mean - half, mean + half
+
+
+@pytest.mark.parametrize("n, effect", [(8, 0.8), (8, 0.0), (50, 0.3), (50, -0.1)])
+def test_t_bound_beyond_matches_simulated_intervals(n, effect):
+    rng = np.random.default_rng(1)
+    low, _ = t_interval_ends(rng.normal(effect, 1.0, (DRAWS, n)), 0.99)  # threshold 0, truth effect SDs above it
+    exact = er.t_bound_beyond(n, 0.99, effect)
+    assert within(int((low > 0).sum()), DRAWS, exact)
+    assert exact + er.t_bound_misses(n, 0.99, effect) == pytest.approx(1.0)
+
+
+def test_the_noncentral_t_integral_agrees_with_scipy_and_stays_finite_far_out(monkeypatch):
+    for df, nc in ((7, 3.0), (49, 5.0), (299, 8.0)):
+        direct = [er.noncentral_t_cdf(2.6, df, nc), er.noncentral_t_cdf(2.6, df, -nc, upper=True)]
+        monkeypatch.setattr(er, "NONCENTRAL_LIMIT", 0.0)
+        integrated = [er.noncentral_t_cdf(2.6, df, nc), er.noncentral_t_cdf(2.6, df, -nc, upper=True)]
+        monkeypatch.undo()
+        assert integrated == pytest.approx(direct, rel=1e-6, abs=3e-15)
+    for df in (7, 49, 299, 1999):  # scipy.stats.nct gives nan or 1e-54 where the chance is ~1e-300
+        assert 0 <= er.noncentral_t_cdf(2.6, df, 40.0) <= 2e-15
+
+
+@pytest.mark.parametrize("n, gap, sd_low, sd_high", [(10, 1.5, 1.0, 0.5), (50, 0.6, 1.0, 1.0), (50, 0.0, 0.4, 1.0)])
+def test_t_intervals_apart_misses_matches_simulated_intervals(n, gap, sd_low, sd_high):
+    rng = np.random.default_rng(2)
+    _, low_high = t_interval_ends(rng.normal(0.0, sd_low, (DRAWS, n)), 0.99)
+    high_low, _ = t_interval_ends(rng.normal(gap, sd_high, (DRAWS, n)), 0.99)
+    assert within(int((high_low <= low_high).sum()), DRAWS, er.t_intervals_apart_misses(n, 0.99, gap, sd_low, sd_high))
+
+
+def simulated_mcnemar(n: int, only_first: float, only_second: float, alpha: float, rng) -> int:
+    """How many of DRAWS simulated sets of n paired runs give a significant one-sided exact McNemar test."""
+    counts = rng.multinomial(n, [only_first, only_second, 1 - only_first - only_second], size=DRAWS)
+    first, discordant = counts[:, 0], counts[:, 0] + counts[:, 1]
+    p_values = np.where(discordant > 0, stats.binom.sf(first - 1, discordant, 0.5), 1.0)
+    return int((p_values <= alpha).sum())
+
+
+@pytest.mark.parametrize("only_first, only_second, alpha", [(0.10, 0.05, 0.05), (0.30, 0.32, 0.05 / 31),
+                                                            (0.05, 0.05, 0.05)])
+def test_mcnemar_at_matches_simulated_paired_runs(only_first, only_second, alpha):
+    n = 200
+    significant, not_significant = er.mcnemar_at(n, only_first, only_second, alpha)
+    assert significant + not_significant == pytest.approx(1.0)
+    hits = simulated_mcnemar(n, only_first, only_second, alpha, np.random.default_rng(3))
+    assert within(hits, DRAWS, significant)
+
+
+def test_mcnemar_at_is_the_rules_test_and_agrees_with_mcnemar_misses():
+    first = np.array([True] * 9 + [False] * 2 + [True] * 5 + [False] * 4)  # 9 'first only', 2 'second only'
+    second = np.array([False] * 9 + [True] * 2 + [True] * 5 + [False] * 4)
+    _, p_value = paired_rate_difference(first, second, 0.95)
+    assert p_value == pytest.approx(stats.binom.sf(9 - 1, 11, 0.5))
+    for first_rate, second_rate in ((0.92, 0.82), (0.6, 0.4), (0.3, 0.1)):
+        only_first = min(first_rate, 1 - second_rate)
+        assert er.mcnemar_at(1000, only_first, only_first - (first_rate - second_rate), 0.05)[1] == pytest.approx(
+            er.mcnemar_misses(1000, first_rate, second_rate, 0.05), rel=1e-9, abs=1e-15)  # the latter: 1 − a sum
+
+
+@pytest.mark.parametrize("n, true_rate", [(200, 0.5), (200, 0.6), (900, 0.53)])
+def test_rate_bound_errors_match_simulated_counts(n, true_rate):
+    counts = np.random.default_rng(4).binomial(n, true_rate, DRAWS)
+    clears = {k: rate_interval(k, n, 2 * 0.95 - 1).low > 0.5 for k in np.unique(counts)}
+    supported, not_supported = er.rate_bound_errors(n, 0.95, 0.5, true_rate)
+    assert supported + not_supported == pytest.approx(1.0)
+    assert within(sum(clears[k] for k in counts), DRAWS, supported)
+
+
+@pytest.mark.parametrize("reference_rate, rate", [(0.2, 0.05), (0.16, 0.07), (0.5, 0.25), (0.13, 0.03)])
+def test_fraction_rule_matches_simulated_cells(reference_rate, rate):
+    n, level, floor, fraction = 300, 0.99, 0.1, 0.5
+    rng = np.random.default_rng(5)
+    reference, other = rng.binomial(n, reference_rate, DRAWS), rng.binomial(n, rate, DRAWS)
+
+    @cache
+    def ends(k):
+        estimate = rate_interval(int(k), n, level)
+        return estimate.low, estimate.high
+
+    judged = np.array([ends(k)[0] >= floor for k in reference])
+    passes = np.array([ends(o)[1] < fraction * ends(k)[0] for k, o in zip(reference, other)])
+    judged_passes, judged_fails = er.fraction_rule(n, reference_rate, rate, level, floor, fraction)
+    assert within(int((judged & passes).sum()), DRAWS, judged_passes)
+    assert within(int((judged & ~passes).sum()), DRAWS, judged_fails)
