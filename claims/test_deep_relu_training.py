@@ -34,7 +34,7 @@ CLAIM = Claim(
     "after the last epoch, the mean training loss over seeds (99% t interval) under Xavier has its lower bound "
     "above 0.9·ln 10 ('near ln 10'), and under He its upper bound below 0.5·ln 10 ('well below'). "
     + sentence("he-trains-deep-relu-xavier-stalls"),
-    false_failure=stated("he-trains-deep-relu-xavier-stalls")[0],
+    false_failure=stated("he-trains-deep-relu-xavier-stalls")[0], false_support=stated("he-trains-deep-relu-xavier-stalls")[1],
 )
 
 
@@ -92,7 +92,7 @@ BOTH_CONVERGE = Claim(
     "their init seed and shuffles, so the seeds are paired: one-sided Wilcoxon signed-rank test at alpha 0.05 "
     "(earlier rule: Mann–Whitney U, which treats the paired seeds as independent). "
     + sentence("he-22-layer-both-converge"),
-    false_failure=stated("he-22-layer-both-converge")[0],
+    false_failure=stated("he-22-layer-both-converge")[0], false_support=stated("he-22-layer-both-converge")[1],
 )
 
 

@@ -86,7 +86,7 @@ OVER_90 = Claim(
     "1,000-run answer (one-sided 95% bound) is reported as such. " + sentence("lu-relu-collapse-over-90") + ". "
     "Earlier rules: a design rate of 0.915, taken from the measured rates, and a cap of 16,000 runs, too few to "
     "confirm 0.91; the refuted side at 0.05 for each target, uncorrected",
-    false_failure=stated("lu-relu-collapse-over-90")[0],
+    false_failure=stated("lu-relu-collapse-over-90")[0], false_support=stated("lu-relu-collapse-over-90")[1],
 )
 
 
@@ -178,7 +178,7 @@ REDUCES = Claim(
     "0.05; the claim holds if it is significant for f1, f2 and f3. 'Gone' means no Leaky run collapsed. "
     + sentence("leaky-relu-reduces-collapse") + ". "
     "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
-    false_failure=stated("leaky-relu-reduces-collapse")[0],
+    false_failure=stated("leaky-relu-reduces-collapse")[0], false_support=stated("leaky-relu-reduces-collapse")[1],
 )
 
 
@@ -240,7 +240,7 @@ BORN_DEAD = Claim(
     "for every width N in {2, 3, 5, 10} and hidden depth H in {1, 2, 5, 9, 20, 50}, 20,000 He-normal nets: the "
     f"two-sided exact binomial test of the simulated rate against the formula does not reject at the "
     f"Bonferroni-corrected level {BORN_ALPHA} / 24. " + sentence("relu-born-dead-theory"),
-    false_failure=stated("relu-born-dead-theory")[0],
+    false_failure=stated("relu-born-dead-theory")[0], false_support=stated("relu-born-dead-theory")[1],
 )
 WIDTHS, DEPTHS, BORN_RUNS = (2, 3, 5, 10), (1, 2, 5, 9, 20, 50), 20_000
 
@@ -293,7 +293,7 @@ AT_BIRTH = Claim(
     "Lu et al.'s reading, that collapse is mostly decided at birth: per target, among the ReLU runs collapsed after "
     "training, the share already collapsed at initialization (the same rule on the initial net) has its one-sided "
     "lower 95% bound above 1/2. " + sentence("collapse-is-decided-at-birth"),
-    false_failure=stated("collapse-is-decided-at-birth")[0],
+    false_failure=stated("collapse-is-decided-at-birth")[0], false_support=stated("collapse-is-decided-at-birth")[1],
 )
 
 
@@ -346,7 +346,7 @@ TARGET_MEAN = Claim(
     "Lu et al. 2020",
     "per target, over the collapsed runs, the mean of |constant output − mean of that run's training targets| has "
     "its 99% upper bound below 1% of the target's range on the domain. " + sentence("collapsed-net-outputs-target-mean"),
-    false_failure=stated("collapsed-net-outputs-target-mean")[0],
+    false_failure=stated("collapsed-net-outputs-target-mean")[0], false_support=stated("collapsed-net-outputs-target-mean")[1],
 )
 
 
@@ -411,7 +411,7 @@ DEPTH_WIDTH = Claim(
     "adjacent pair significantly reversed (McNemar, Bonferroni over the 31 adjacent pairs: alpha 0.05 / 31, "
     "family-wise 0.05). " + sentence("collapse-grows-with-depth-shrinks-with-width") + ". Earlier rule: Fisher's "
     "exact tests, as if the cells were independent, and 31 reversal tests at 0.05 each, uncorrected",
-    false_failure=stated("collapse-grows-with-depth-shrinks-with-width")[0],
+    false_failure=stated("collapse-grows-with-depth-shrinks-with-width")[0], false_support=stated("collapse-grows-with-depth-shrinks-with-width")[1],
 )
 TABLE_DEPTHS, TABLE_WIDTHS = (2, 4, 6, 8, 10), (2, 3, 4, 5)
 
@@ -483,7 +483,7 @@ SENSITIVITY = Claim(
     "0.90, under which 'over 90%' does not hold robustly. " + sentence("lu-collapse-protocol-sensitivity") + ". "
     "Earlier rule: 8 variants counted of the 9 run, a design rate of 0.915 taken from the "
     "measured rates, a cap of 16,000 runs, the refuted side uncorrected",
-    false_failure=stated("lu-collapse-protocol-sensitivity")[0],
+    false_failure=stated("lu-collapse-protocol-sensitivity")[0], false_support=stated("lu-collapse-protocol-sensitivity")[1],
 )
 
 

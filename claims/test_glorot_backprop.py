@@ -37,7 +37,7 @@ CLAIM = Claim(
     f"over networks) is below 1 − {BAND:g} under the standard init ('shrink'), and inside 1 ± {BAND:g} under the "
     f"normalized init ('level', the suite's band); each {LEVEL.describe()}. Linear-regime theory: √(1/3) = "
     f"{THEORY_STANDARD:.3f} (standard), 1 (normalized). " + sentence("glorot-standard-init-backprop-shrinks"),
-    false_failure=stated("glorot-standard-init-backprop-shrinks")[0],
+    false_failure=stated("glorot-standard-init-backprop-shrinks")[0], false_support=stated("glorot-standard-init-backprop-shrinks")[1],
 )
 
 

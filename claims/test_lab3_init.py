@@ -80,7 +80,7 @@ SMALL_STD = Claim(
     "σ = 0.01 and 0.05, each of the 4 layer-to-layer ratios of the activations' std has its 99% upper bound "
     "below 1.1·g, and ‖∂loss/∂z‖ at h1 over h5 (backprop through the same 4 layers) below (1.1·g)^4. "
     + sentence("normal-small-std-tanh-vanishes"),
-    false_failure=stated("normal-small-std-tanh-vanishes")[0],
+    false_failure=stated("normal-small-std-tanh-vanishes")[0], false_support=stated("normal-small-std-tanh-vanishes")[1],
 )
 
 
@@ -126,7 +126,7 @@ SATURATES = Claim(
     "for σ = 0.28 and 1.0, in every hidden layer the mean derivative tanh'(z) = 1 − a² has its 99% upper bound "
     "below 1/2 (most of the gradient is blocked); the share with |a| > 0.99 is reported. "
     + sentence("normal-large-std-tanh-saturates"),
-    false_failure=stated("normal-large-std-tanh-saturates")[0],
+    false_failure=stated("normal-large-std-tanh-saturates")[0], false_support=stated("normal-large-std-tanh-saturates")[1],
 )
 
 
@@ -168,7 +168,7 @@ SIGMOID = Claim(
     "Lab3 1, Week10 2.1",
     "for every σ in {0.01, 0.05, 0.10, 0.14, 0.28, 1.0}: the spread at h5 over h1 and ‖∂loss/∂z‖ at h1 over h5 "
     "both have their 99% upper bounds below 1. " + sentence("normal-std-sigmoid-vanishes"),
-    false_failure=stated("normal-std-sigmoid-vanishes")[0],
+    false_failure=stated("normal-std-sigmoid-vanishes")[0], false_support=stated("normal-std-sigmoid-vanishes")[1],
 )
 
 
@@ -211,7 +211,7 @@ XAVIER_TANH = Claim(
     "'constant factor' = 2: per network, max/min over the 5 layers of the activations' std and of ‖∂loss/∂W‖ "
     "each have their 99% upper bound ≤ 2; 'without saturation' = the share with |a| > 0.99 has its upper bound "
     "< 1% in every layer. " + sentence("xavier-preserves-tanh"),
-    false_failure=stated("xavier-preserves-tanh")[0],
+    false_failure=stated("xavier-preserves-tanh")[0], false_support=stated("xavier-preserves-tanh")[1],
 )
 
 
@@ -251,7 +251,7 @@ XAVIER_SIGMOID = Claim(
     "at h5, Xavier's across-sample spread has its 99% lower bound above the upper bounds under σ = 0.01 and 0.05 "
     "(vanishing mode), and its saturated share its upper bound below the lower bound under σ = 1.0 (saturating "
     "mode); the per-layer gradient attenuation is measured against the theory's 4. " + sentence("xavier-helps-sigmoid"),
-    false_failure=stated("xavier-helps-sigmoid")[0],
+    false_failure=stated("xavier-helps-sigmoid")[0], false_support=stated("xavier-helps-sigmoid")[1],
 )
 
 
@@ -310,7 +310,7 @@ HE_RELU = Claim(
     "the per-layer gain of E[a²] (h1 → h5) under He has its 99% interval inside 1 ± 10% (equivalence: two one-sided "
     "tests; the ±10% band is what 'holds' means in relu-std-sweep) and excluding 1/2; under Xavier, inside 1/2 ± 10% "
     "and excluding 1. " + sentence("he-preserves-relu"),
-    false_failure=stated("he-preserves-relu")[0],
+    false_failure=stated("he-preserves-relu")[0], false_support=stated("he-preserves-relu")[1],
 )
 BAND = 0.10
 
@@ -352,7 +352,7 @@ SWEEP = Claim(
     "per-layer gain of E[a²] (99% interval): σ = 0.10 'shrinks' (upper < 0.9), σ = 0.14 'holds' (inside "
     "[0.9, 1.1]), σ = 0.28 'grows' (lower > 1.1); a ±10% band around 1 is what 'hold' means. "
     + sentence("relu-std-sweep"),
-    false_failure=stated("relu-std-sweep")[0],
+    false_failure=stated("relu-std-sweep")[0], false_support=stated("relu-std-sweep")[1],
 )
 EXPECTED_TREND = {0.10: "shrinks", 0.14: "holds", 0.28: "grows"}
 

@@ -51,7 +51,7 @@ REDUCES = Claim(
     "one-sided exact McNemar test (the discordant runs) of 'He-normal runs collapse more often than RAI runs' at "
     "alpha 0.05; the claim holds if it is significant for f1, f2 and f3. " + sentence("rai-reduces-collapse") + ". "
     "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
-    false_failure=stated("rai-reduces-collapse")[0],
+    false_failure=stated("rai-reduces-collapse")[0], false_support=stated("rai-reduces-collapse")[1],
 )
 
 
@@ -110,7 +110,7 @@ BORN_LESS = Claim(
     "least 0.1 (its lower bound), RAI's upper bound is below half He's lower bound, both exact Clopper–Pearson at "
     f"the Bonferroni level {BORN_ALPHA} / (2 · 24 cells). The paper's bound is not tested: its text was not readable "
     "here. " + sentence("rai-born-dead-less-often"),
-    false_failure=stated("rai-born-dead-less-often")[0],
+    false_failure=stated("rai-born-dead-less-often")[0], false_support=stated("rai-born-dead-less-often")[1],
 )
 
 

@@ -33,7 +33,7 @@ CLAIM = Claim(
     "suite's band); 'does not' = the mean's or the variance's interval lies wholly outside its band. The claim "
     "holds if SELU + LeCun reaches (0, 1) and SELU + He, SELU + Glorot normal and ReLU + LeCun do not. "
     + sentence("selu-self-normalizes"),
-    false_failure=stated("selu-self-normalizes")[0],
+    false_failure=stated("selu-self-normalizes")[0], false_support=stated("selu-self-normalizes")[1],
 )
 
 

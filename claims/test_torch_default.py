@@ -40,7 +40,7 @@ CLAIM = Claim(
     "recursion's prediction from the measured h1 has its 99% interval inside 1 ± 10%; (3) our registry's "
     f"torch_default draws and real nn.Linear(100, 100) weights are not told apart by a two-sample KS test at alpha "
     f"{KS_ALPHA}. " + sentence("pytorch-default-init-shrinks-relu"),
-    false_failure=stated("pytorch-default-init-shrinks-relu")[0],
+    false_failure=stated("pytorch-default-init-shrinks-relu")[0], false_support=stated("pytorch-default-init-shrinks-relu")[1],
 )
 
 

@@ -86,7 +86,7 @@ DERIVATIVE = Claim(
     "for every generated float64 vector x with |x| ≤ 700 (exp(−x) finite), my_sigmoid_grad(my_sigmoid(x)) equals "
     "torch.autograd's derivative of my_sigmoid to float64 rounding: absolute difference ≤ 1e-15. "
     + sentence("sigmoid-derivative-matches-autograd"),
-    false_failure=stated("sigmoid-derivative-matches-autograd")[0],
+    false_failure=stated("sigmoid-derivative-matches-autograd")[0], false_support=stated("sigmoid-derivative-matches-autograd")[1],
 )
 
 
@@ -132,7 +132,7 @@ SIGMOID_SATURATES = Claim(
     "for every generated float64 pair x1, x2 in [−1000, 1000]: σ'(x) ≤ 1/4 = σ'(0); |x1| ≤ |x2| ⇒ σ'(x1) ≥ σ'(x2); "
     "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
     + sentence("sigmoid-saturates"),
-    false_failure=stated("sigmoid-saturates")[0],
+    false_failure=stated("sigmoid-saturates")[0], false_support=stated("sigmoid-saturates")[1],
 )
 ENVELOPES = {"sigmoid": lambda r: torch.exp(-r), "tanh": lambda r: 4 * torch.exp(-2 * r)}
 PEAKS = {"sigmoid": 0.25, "tanh": 1.0}
@@ -185,7 +185,7 @@ TANH_SATURATES = Claim(
     "for every generated float64 pair: tanh(−x) = −tanh(x) and tanh(0) = 0; tanh'(x) ≤ 1 = tanh'(0); |x1| ≤ |x2| ⇒ "
     "tanh'(x1) ≥ tanh'(x2); and tanh'(x) ≤ 4e^−2|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
     + sentence("tanh-saturates-too"),
-    false_failure=stated("tanh-saturates-too")[0],
+    false_failure=stated("tanh-saturates-too")[0], false_support=stated("tanh-saturates-too")[1],
 )
 
 
@@ -216,7 +216,7 @@ RELU_GRADIENT = Claim(
     "Week10 2.5",
     "for every generated float32 vector without zeros, autograd's derivative of ReLU is exactly 1 where x > 0 and "
     "exactly 0 where x < 0. " + sentence("relu-gradient-is-zero-or-one"),
-    false_failure=stated("relu-gradient-is-zero-or-one")[0],
+    false_failure=stated("relu-gradient-is-zero-or-one")[0], false_support=stated("relu-gradient-is-zero-or-one")[1],
 )
 
 
@@ -254,7 +254,7 @@ NOT_ZERO_CENTRED = Claim(
     "a sigmoid layer (W2, W3, W4), each unit's incoming per-sample weight gradients share one sign; and among 2,000 "
     "seeded random cases of the same kind, at least one tanh model has a unit whose incoming gradients differ in sign. "
     + sentence("sigmoid-not-zero-centred"),
-    false_failure=stated("sigmoid-not-zero-centred")[0],
+    false_failure=stated("sigmoid-not-zero-centred")[0], false_support=stated("sigmoid-not-zero-centred")[1],
 )
 SIGN_CASES = 2000
 
@@ -357,7 +357,7 @@ VANISH = Claim(
     "gradients: for sigmoid each ratio s_l / s_(l+1) (l = 1..3) has its 99% upper bound below 1; tanh's s_1 / s_4 has "
     "its lower bound above sigmoid's upper bound; ReLU's share of exactly-zero gradient entries has its lower bound "
     "above 0 while sigmoid's and tanh's are exactly 0. " + sentence("week10-sigmoid-gradients-vanish"),
-    false_failure=stated("week10-sigmoid-gradients-vanish")[0],
+    false_failure=stated("week10-sigmoid-gradients-vanish")[0], false_support=stated("week10-sigmoid-gradients-vanish")[1],
 )
 
 
@@ -411,7 +411,7 @@ GLOROT = Claim(
     "so those two answers are read off an interval at 1 − 0.01/3 (Bonferroni over the three activations: "
     "family-wise 1% on the refuted side; earlier rule: each at 1%, uncorrected). "
     + sentence("week10-glorot-vs-uniform"),
-    false_failure=stated("week10-glorot-vs-uniform")[0],
+    false_failure=stated("week10-glorot-vs-uniform")[0], false_support=stated("week10-glorot-vs-uniform")[1],
 )
 EVENNESS_VERDICTS = {"above": "supported", "equivalent": "refuted", "below": "refuted", "undecided": "inconclusive"}
 
@@ -498,7 +498,7 @@ WIDE_TANH = Claim(
     "factor' of 2). " + sentence("uniform-init-saturates-wide-tanh") + ". Earlier "
     "rule: Glorot's point estimates within 2 percentage points of each other, an absolute band that passes a curve "
     "falling 65%",
-    false_failure=stated("uniform-init-saturates-wide-tanh")[0],
+    false_failure=stated("uniform-init-saturates-wide-tanh")[0], false_support=stated("uniform-init-saturates-wide-tanh")[1],
 )
 FAN_INS = tuple(int(n) for n in np.unique(np.geomspace(2, 1000, 12).round()))
 WIDE_INITS = 1000

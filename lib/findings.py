@@ -31,12 +31,13 @@ class Claim:
     source: str
     rule: str
     false_failure: float = 0.0  # P(the test fails while the claim is true), at the margin the rule is designed for
+    false_support: float = 0.0  # P(the test says 'supported' while the claim is false), at the claim's boundary
 
     def finding(self, verdict: str, summary: str, measured: dict, test: dict, setup: dict, **extra) -> "Finding":
         """The finding of this claim with what was measured."""
         measured, test, setup = (json.loads(json.dumps(d, default=_plain)) for d in (measured, test, setup))
         return Finding(id=self.id, statement=self.statement, source=self.source, rule=self.rule,
-                       false_failure=self.false_failure, verdict=verdict, summary=summary, measured=measured, test=test, setup=setup, **extra)
+                       false_failure=self.false_failure, false_support=self.false_support, verdict=verdict, summary=summary, measured=measured, test=test, setup=setup, **extra)
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Finding:
     test: dict
     setup: dict
     false_failure: float = 0.0  # the claim's stated false-failure probability (0: deterministic)
+    false_support: float = 0.0  # the claim's stated false-support probability (lib.calibration)
     tables: list = field(default_factory=list)  # [{"title", "columns", "rows"}], e.g. a sensitivity study
     artifacts: list = field(default_factory=list)  # figure paths, relative to the artifacts folder
     seconds: float = 0.0
@@ -76,7 +78,8 @@ class Finding:
             f"[{self.id}] {self.verdict.upper()}: {self.summary}",
             f"  claim:  {self.statement} ({self.source})",
             f"  rule:   {self.rule}",
-            f"  false-failure probability: {self.false_failure:.1e}",
+            f"  false-failure probability: {self.false_failure:.1e}; false-support probability: "
+            f"{self.false_support:.1e}",
             f"  test:   {format_value(self.test)}",
             f"  setup:  {format_value(self.setup)}",
         ]

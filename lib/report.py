@@ -7,9 +7,12 @@ from lib.record import staleness
 
 
 def suite_false_failure(findings: list[Finding]) -> str:
-    """The chance that any of these claims fails while true: at most the sum of their own (union bound)."""
-    return (f"suite-wide false-failure bound: {min(1.0, sum(f.false_failure for f in findings)):.2g} (the sum of the "
-            f"{len(findings)} claims' own, at the margins their rules are designed for)")
+    """The chance that any of these claims fails while true, and that any says 'supported' while false: at most the
+    sums of their own (union bounds)."""
+    failure = min(1.0, sum(f.false_failure for f in findings))
+    support = min(1.0, sum(f.false_support for f in findings))
+    return (f"suite-wide false-failure bound: {failure:.2g}, false-support bound: {support:.2g} (the sums of the "
+            f"{len(findings)} claims' own, at their design margins and boundaries: python -m lib.calibration)")
 
 
 def findings_json(findings: list[Finding], environment: dict) -> str:
@@ -34,7 +37,7 @@ def findings_markdown(findings: list[Finding], run: dict) -> str:
     for f in findings:
         lines += ["", f"## {f.id}", "", f"**{verdict_text(f, run)}**: {f.summary}", "",
                   f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}",
-                  f"- false-failure probability: {f.false_failure:.1e}",
+                  f"- false-failure probability: {f.false_failure:.1e}; false-support probability: {f.false_support:.1e}",
                   f"- test: {format_value(f.test)}", f"- setup: {format_value(f.setup)}",
                   f"- seconds: {f.seconds:.1f} (experiments: {f.experiments or 'none'})"]
         lines += [f"- {key}: {format_value(value)}" for key, value in f.measured.items()]
