@@ -469,7 +469,9 @@ def test_control_one_depth_with_width_reversed_is_not_monotone(lu):
 EPOCH_VARIANTS = (0, 1, 5, 20)  # trained for that many epochs: the same seeds and steps as the default's first epochs
 VARIANTS = 5 + len(EPOCH_VARIANTS)  # the default, four one-change variants, and the epoch variants
 # one refuted variant refutes the claim: that side is taken at 0.05 / VARIANTS (Bonferroni)
-SENSITIVITY_RULE = SequentialRateRule(threshold=0.90, stages=STAGES, alpha=0.05, refute_alpha=0.05 / VARIANTS)
+# the study stops at 16,000 runs, not the headline's 32,000: its two variants at 90% would run to any cap (issue 16
+# replaces the rule), and 32,000 took 6 of the suite's 20 minutes; the stated false failure says what that costs
+SENSITIVITY_RULE = SequentialRateRule(threshold=0.90, stages=STAGES[:-1], alpha=0.05, refute_alpha=0.05 / VARIANTS)
 SENSITIVITY = Claim(
     "lu-collapse-protocol-sensitivity",
     "the headline 'over 90% of ReLU runs collapse' (f1) holds under each reading of the lab's unstated protocol "
@@ -481,8 +483,9 @@ SENSITIVITY = Claim(
     "is 'supported', and is refuted otherwise: a "
     f"variant still undecided at {SENSITIVITY_RULE.stages[-1]:,} runs has a collapse rate within about half a point of "
     "0.90, under which 'over 90%' does not hold robustly. " + sentence("lu-collapse-protocol-sensitivity") + ". "
-    "Earlier rule: 8 variants counted of the 9 run, a design rate of 0.915 taken from the "
-    "measured rates, a cap of 16,000 runs, the refuted side uncorrected",
+    "At 16,000 runs the rule cannot confirm a true 0.91 reliably, hence that false failure. Earlier rule: 8 "
+    "variants counted of the 9 run, a design rate of 0.915 taken from the measured rates, the refuted side "
+    "uncorrected",
     false_failure=stated("lu-collapse-protocol-sensitivity")[0], false_support=stated("lu-collapse-protocol-sensitivity")[1],
 )
 

@@ -110,7 +110,7 @@ def test_pytorch_default_init_shrinks_relu(probes, seeds, finding, artifacts, ru
 def test_control_he_weights_do_not_shrink_by_one_sixth(probes, seeds, run_settings):
     """Negative control: He-normal draws given as 'ours' must be told apart from nn.Linear, and networks whose
     second moment is preserved (the default-bias nets read as the zero-bias ones) must fail the 1/6 rule."""
-    real, _ = weight_samples(seeds(CLAIM.id))
+    real, ours = weight_samples(seeds(CLAIM.id))
     he = get_initializer("he_normal")((20, WIDTH, WIDTH), WIDTH, WIDTH, torch.Generator().manual_seed(1)).flatten()
     assert not verdict(probes[False], probes[True], real, he.numpy(), run_settings["seed"])[0]
-    assert not verdict(probes[True], probes[True], real, real, run_settings["seed"])[1]["parts"]["shrinks_by_one_sixth"]
+    assert not verdict(probes[True], probes[True], real, ours, run_settings["seed"])[1]["parts"]["shrinks_by_one_sixth"]
