@@ -109,7 +109,7 @@ def test_lu_relu_collapse_over_90(lu, finding, artifacts, run_settings):
         over_90_verdict(decisions), sequential_summary(decisions, measured), measured,
         {"statistic": "collapse fraction", "test": "group-sequential one-sided exact binomial vs 0.90",
          "interval": f"one-sided Clopper–Pearson: lower at {OVER_90_RULE.alpha:g}/{len(OVER_90_RULE.stages)}, upper at "
-                     f"{OVER_90_RULE.refute_alpha:.3g}/{len(OVER_90_RULE.stages)}",
+                     f"{OVER_90_RULE.refute_level:.3g}/{len(OVER_90_RULE.stages)}",
          "stages": list(OVER_90_RULE.stages)},
         setup_for(RELU, run_settings, targets=list(TARGETS), runs_used={t: d.runs for t, d in decisions.items()})))
 

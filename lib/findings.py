@@ -2,6 +2,8 @@
 import json
 from dataclasses import asdict, dataclass, field
 
+from lib.stats import constant_note
+
 VERDICTS = ("supported", "refuted", "inconclusive")
 
 
@@ -92,8 +94,7 @@ def format_value(value) -> str:
     """A recorded value as text: an estimate as 'value [low, high] (n = …)', a mapping as k = v pairs."""
     if isinstance(value, dict) and {"value", "low", "high", "n"} <= value.keys():
         if value.get("constant"):
-            note = "one value: no interval" if value["n"] == 1 else f"constant over n = {value['n']}: no interval"
-            return f"{value['value']:.4g} ({note})"
+            return f"{value['value']:.4g} ({constant_note(value['n'])})"
         return f"{value['value']:.4g} [{value['low']:.4g}, {value['high']:.4g}] (n = {value['n']})"
     if isinstance(value, dict):
         return ", ".join(f"{k} = {format_value(v)}" for k, v in value.items())

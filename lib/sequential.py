@@ -44,8 +44,13 @@ class SequentialRateRule:
         return self.alpha / len(self.stages)
 
     @property
+    def refute_level(self) -> float:
+        """The 'refuted' side's level over all looks: refute_alpha, or alpha unless given."""
+        return self.alpha if self.refute_alpha is None else self.refute_alpha
+
+    @property
     def refute_alpha_per_look(self) -> float:
-        return (self.alpha if self.refute_alpha is None else self.refute_alpha) / len(self.stages)
+        return self.refute_level / len(self.stages)
 
     def bounds(self, successes: int, trials: int) -> Estimate:
         """The rate with its lower bound at alpha / looks and its upper bound at refute_alpha / looks (one-sided)."""
@@ -63,10 +68,9 @@ class SequentialRateRule:
 
     def describe(self) -> str:
         looks = ", ".join(f"{n:,}" for n in self.stages)
-        refute = self.alpha if self.refute_alpha is None else self.refute_alpha
         return (f"decided sequentially at {looks} runs (stop at the first decisive look): 'supported' when the "
                 f"one-sided lower Clopper–Pearson bound at level {self.alpha:g}/{len(self.stages)} exceeds "
-                f"{self.threshold:g}, 'refuted' when the upper bound at level {refute:.3g}/{len(self.stages)} is "
+                f"{self.threshold:g}, 'refuted' when the upper bound at level {self.refute_level:.3g}/{len(self.stages)} is "
                 f"below it, else 'inconclusive' at the cap; each side's error over all looks ≤ its level (Bonferroni)")
 
 

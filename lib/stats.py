@@ -87,19 +87,6 @@ def rate_verdict(successes: int, trials: int, threshold: float, confidence: floa
     return "inconclusive"
 
 
-def rate_difference(successes_a: int, trials_a: int, successes_b: int, trials_b: int, confidence: float) -> tuple[Estimate, float]:
-    """rate_a − rate_b with Newcombe's hybrid Wilson interval, and the one-sided exact Fisher p-value
-    for 'rate_a > rate_b' (scipy.stats.fisher_exact)."""
-    a = stats.binomtest(int(successes_a), int(trials_a)).proportion_ci(confidence, method="wilson")
-    b = stats.binomtest(int(successes_b), int(trials_b)).proportion_ci(confidence, method="wilson")
-    pa, pb = successes_a / trials_a, successes_b / trials_b
-    low = pa - pb - np.sqrt((pa - a.low) ** 2 + (b.high - pb) ** 2)
-    high = pa - pb + np.sqrt((a.high - pa) ** 2 + (pb - b.low) ** 2)
-    table = [[successes_a, trials_a - successes_a], [successes_b, trials_b - successes_b]]
-    p_value = float(stats.fisher_exact(table, alternative="greater").pvalue)
-    return Estimate(pa - pb, float(low), float(high), int(trials_a + trials_b), confidence), p_value
-
-
 def paired_rate_difference(first, second, confidence: float) -> tuple[Estimate, float]:
     """rate(first) − rate(second) over paired runs (first[k] and second[k] share their seeds), with its Wald interval
     for paired proportions, and the exact one-sided McNemar p-value for 'first is true more often': the binomial
