@@ -9,15 +9,17 @@ Protocol: family A's Lab3 MLP (784 → linear 100 → 5 × [100 + tanh] → 10, 
 """
 import numpy as np
 import pytest
+import torch
 
 from lib import plots
 from lib.calibration import sentence, stated
 from lib.data import mnist_sample, stratified_subset
-from lib.findings import Claim
-from lib.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
-from lib.sequential import SequentialBandRule, decide_band_sequentially
+from lib.findings import Claim, paper
+from lib.jacobian import mean_singular_values, tanh_derivative
+from lib.lab3 import LAYER_NAMES, InitSetting, lab3_mlp, probe_lab3_cached
 from lib.seeding import child, network_seeds
-from lib.stats import geometric_mean_interval
+from lib.sequential import SequentialBandRule, decide_band_sequentially
+from lib.stats import geometric_mean_interval, mean_interval
 
 pytestmark = pytest.mark.claims
 
@@ -26,6 +28,10 @@ BAND = 0.10
 LEVEL = SequentialBandRule(1 - BAND, 1 + BAND, stages=(50, 200, 800), alpha=0.01)
 SHRINKS = SequentialBandRule(0.0, 1 - BAND, stages=(50, 200, 800), alpha=0.01)
 THEORY_STANDARD = (1 / 3) ** 0.5  # linear regime: the backward gain in norm per layer is √(n·Var[W])
+JACOBIAN_NETS, JACOBIAN_DIGITS, SQUARE_LAYERS = 20, 20, [2, 3, 4, 5]  # h1 → h2 … h4 → h5: the 100 × 100 Jacobians
+PAPER = paper("mean singular value of ∂z^{i+1}/∂z^i about 0.8 with the normalized init, dropping to 0.5 with the "
+              "standard one", "the layer-to-layer Jacobian at initialization, their tanh nets of 1,000 units",
+              "primary", "Glorot & Bengio 2010, §4.2.2")
 
 CLAIM = Claim(
     "glorot-standard-init-backprop-shrinks",
@@ -61,6 +67,18 @@ def gradients(seeds, device, experiment_cache):
     return run
 
 
+@pytest.fixture(scope="module")
+def jacobian(seeds):
+    """Per setting, each of the first JACOBIAN_NETS networks' mean singular value of the square layers' Jacobians,
+    averaged over layers, on JACOBIAN_DIGITS digits (the probe's own first networks and digits)."""
+    pixels, labels = mnist_sample()
+    x = pixels[stratified_subset(labels, 100)][:JACOBIAN_DIGITS].double()
+    nets = {s.label: lab3_mlp("tanh", s.initializer(), network_seeds(child(seeds(CLAIM.id), s.name), JACOBIAN_NETS))
+            for s in (STANDARD, NORMALIZED)}
+    return {label: mean_interval(mean_singular_values(net.to(torch.float64), x, SQUARE_LAYERS, tanh_derivative)
+                                 .mean(axis=1), 0.99) for label, net in nets.items()}
+
+
 def downward_gain(backprop: np.ndarray) -> np.ndarray:
     """Per network, the per-layer factor by which ‖∂loss/∂z‖ changes from h5 down to h1."""
     return (backprop[:, 0] / backprop[:, -1]) ** (1 / (backprop.shape[1] - 1))
@@ -73,13 +91,14 @@ def verdict(gradients, standard=STANDARD, normalized=NORMALIZED) -> tuple[bool, 
     return ok, {"standard_gain": shrinks, "normalized_gain": level}
 
 
-def test_glorot_standard_init_backprop_shrinks(gradients, finding, artifacts, run_settings):
+def test_glorot_standard_init_backprop_shrinks(gradients, jacobian, finding, artifacts, run_settings):
     ok, measured = verdict(gradients)
     first = {s.label: gradients(s, LEVEL.stages[0]) for s in (STANDARD, NORMALIZED)}
     weight_level = {label: geometric_mean_interval(downward_gain(g["weight_grad_norm"]), 0.99)
                     for label, g in first.items()}
     measured |= {"theory_standard": THEORY_STANDARD, "weight_gradient_gain_down": weight_level,
-                 "backprop_norm_per_layer": {k: g["backprop_grad_norm"].mean(axis=0) for k, g in first.items()}}
+                 "backprop_norm_per_layer": {k: g["backprop_grad_norm"].mean(axis=0) for k, g in first.items()},
+                 "jacobian_mean_singular_value": jacobian, "paper": PAPER}
     artifacts.save(CLAIM.id, "backprop_gradients", plots.per_layer_lines(
         {k: g["backprop_grad_norm"] for k, g in first.items()}, LAYER_NAMES, "‖∂loss/∂z‖ reaching the layer",
         "tanh at initialization: back-propagated gradients"))
@@ -91,7 +110,9 @@ def test_glorot_standard_init_backprop_shrinks(gradients, finding, artifacts, ru
         "supported" if ok else "refuted",
         f"per-layer gain of ‖∂loss/∂z‖ going down: standard {s.final.text()} (theory {THEORY_STANDARD:.3f}, "
         f"{s.runs} nets), normalized {n.final.text()} ({n.runs} nets); weight gradients per layer: standard "
-        f"{weight_level[STANDARD.label].text()}, normalized {weight_level[NORMALIZED.label].text()}", measured,
+        f"{weight_level[STANDARD.label].text()}, normalized {weight_level[NORMALIZED.label].text()}; Jacobian's mean "
+        f"singular value: standard {jacobian[STANDARD.label].text()}, normalized {jacobian[NORMALIZED.label].text()} "
+        "(the paper: 0.5 and 0.8)", measured,
         {"statistic": "geometric mean over networks of (‖δ_h1‖/‖δ_h5‖)^(1/4)",
          "interval": f"t on the logs at 1 − {LEVEL.alpha:g}/{len(LEVEL.stages)}", "stages": list(LEVEL.stages)},
         {"network": "784-100-5x100-10, tanh, biases zero", "digits": 1000, "standard": "U[−1/√n, 1/√n]",

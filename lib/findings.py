@@ -26,7 +26,7 @@ class ClaimRefuted(Exception):
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of CLAIMS.md and the verdict rule fixed before anything is measured."""
+    """A claim of docs/claims.md and the verdict rule fixed before anything is measured."""
 
     id: str
     statement: str
@@ -88,6 +88,25 @@ class Finding:
         lines += [f"  {key}: {format_value(value)}" for key, value in self.measured.items()]
         lines += [f"  figure: {path}" for path in self.artifacts]
         return "\n".join(lines)
+
+
+PAPER_KINDS = ("primary", "secondary", "derivation")
+
+
+def paper(value: str, what: str, kind: str, where: str) -> dict:
+    """The source's own number beside ours, for measured["paper"]: the value, what it is, whether it is read from the
+    paper itself (primary), from a summary of it (secondary) or derived (derivation), and where it comes from."""
+    if kind not in PAPER_KINDS:
+        raise ValueError(f"unknown kind of published number {kind!r}; known: {', '.join(PAPER_KINDS)}")
+    return {"value": value, "what": what, "kind": kind, "where": where}
+
+
+def paper_text(finding: "Finding") -> str:
+    """The published number of a finding in one line ('' when it quotes none)."""
+    quoted = finding.measured.get("paper")
+    if not isinstance(quoted, dict):
+        return ""
+    return f"{quoted['value']} ({quoted['kind']}: {quoted['where']})"
 
 
 def format_value(value) -> str:

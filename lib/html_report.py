@@ -4,7 +4,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from lib.findings import Finding, format_value
+from lib.findings import Finding, format_value, paper_text
 from lib.record import staleness
 from lib.report import suite_false_failure
 
@@ -15,7 +15,7 @@ def render(findings: list[Finding], run: dict) -> str:
     """The HTML report of findings; figure paths stay relative to the artifacts folder, where the page lives."""
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     rows = [asdict(f) | {"stale": staleness(f, run), "test_text": format_value(f.test),
-                         "setup_text": format_value(f.setup),
+                         "setup_text": format_value(f.setup), "paper_text": paper_text(f),
                          "measured_text": [(k, format_value(v)) for k, v in f.measured.items()]}
             for f in sorted(findings, key=lambda f: f.id)]
     return environment.get_template("index.html.j2").render(findings=rows, run=run,

@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from lib.findings import Finding, format_value
+from lib.findings import Finding, format_value, paper_text
 from lib.record import staleness
 
 
@@ -31,9 +31,9 @@ def findings_markdown(findings: list[Finding], run: dict) -> str:
     findings = sorted(findings, key=lambda f: f.id)
     lines = ["# Findings", "", f"Run of {run['time']}, root seed {run['root_seed']}, commit {run['commit']}: "
              f"`{run['command']}`. " + suite_false_failure(findings).capitalize() + ".", "",
-             "| id | verdict | measured | source |", "|---|---|---|---|"]
-    lines += [f"| [`{f.id}`](#{f.id}) | {_cell(verdict_text(f, run))} | {_cell(f.summary)} | {f.source} |"
-              for f in findings]
+             "| id | verdict | measured | the paper's number | source |", "|---|---|---|---|---|"]
+    lines += [f"| [`{f.id}`](#{f.id}) | {_cell(verdict_text(f, run))} | {_cell(f.summary)} | {_cell(paper_text(f))} | "
+              f"{f.source} |" for f in findings]
     for f in findings:
         lines += ["", f"## {f.id}", "", f"**{verdict_text(f, run)}**: {f.summary}", "",
                   f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}",

@@ -94,3 +94,9 @@ def test_an_unknown_device_stops_a_pytest_run_with_a_usage_error(tmp_path):
         parse_device("mps")  # what this machine accepts, as the plugin's run saw it
     assert lines == [f"ERROR: {error.value}"]
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_published_number_of_an_unknown_kind_is_refused_naming_it():
+    from lib.findings import paper
+    with pytest.raises(ValueError, match="unknown kind of published number 'tertiary'; known: primary, secondary, derivation"):
+        paper("0.8", "a singular value", "tertiary", "somewhere")
