@@ -117,13 +117,13 @@ def test_the_torch_default_probes_and_the_selu_moments_are_served_from_the_cache
     pixels, labels = torch.rand(20, 784), torch.arange(20) % 10
     inputs = torch.randn(10, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     ask = lambda cache: (probe_torch_default_cached(cache, "relu", [1, 2, 3], True, pixels, labels, chunk=2),
-                         layer_moments_cached(cache, "selu", "lecun_normal", 4, 8, [1, 2], inputs))
+                         layer_moments_cached(cache, "selu", "lecun_normal", [8] * 5, [1, 2], inputs))
     first, again = ExperimentCache(tmp_path), ExperimentCache(tmp_path)
-    (probed, moments), (probed_again, moments_again) = ask(first), ask(again)
+    _, (probed_again, moments_again) = ask(first), ask(again)
     assert first.log == [("torch-default-probe", "computed"), ("selu-moments", "computed")]
     assert again.log == [("torch-default-probe", "cache"), ("selu-moments", "cache")]
     uncached = probe_torch_default("relu", [1, 2, 3], True, pixels, labels, chunk=2)
     for field in LayerStats.__dataclass_fields__:
         assert np.array_equal(getattr(probed_again, field), getattr(uncached, field), equal_nan=True)
-    for served, computed in zip(moments_again, layer_moments("selu", "lecun_normal", 4, 8, [1, 2], inputs)):
+    for served, computed in zip(moments_again, layer_moments("selu", "lecun_normal", [8] * 5, [1, 2], inputs)):
         assert np.array_equal(served, computed)
