@@ -30,6 +30,8 @@ def pytest_addoption(parser):
     group.addoption("--device", default=None, help="torch device for the engine: cpu or cuda[:N] (ini: claims_device)")
     group.addoption("--claims-cache", default=None, help="folder of the experiment cache (ini: claims_cache)")
     group.addoption("--no-claims-cache", action="store_true", help="compute every experiment; read and write no cache")
+    group.addoption("--claims-slow", action="store_true",
+                    help="run the slow studies too (tests marked slow; skipped otherwise, saying so)")
     parser.addini("artifacts", "folder for figures and findings", default="artifacts")
     parser.addini("claims_seed", "root seed of every stochastic claim", default="20101")
     parser.addini("claims_device", "torch device for the engine", default="cpu")
@@ -38,6 +40,18 @@ def pytest_addoption(parser):
 
 OPTIONS = {"--artifacts": "artifacts", "--claims-seed": "claims_seed", "--device": "claims_device",
            "--claims-cache": "claims_cache"}
+
+
+SLOW_SKIP = "a slow study (tens of minutes or more on 2 cores): run it with --claims-slow"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked slow are skipped, with the reason, unless --claims-slow is given (pytest's own recipe)."""
+    if not _active(config) or config.getoption("claims_slow"):
+        return
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=SLOW_SKIP))
 
 
 @pytest.hookimpl(tryfirst=True)

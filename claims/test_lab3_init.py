@@ -1,6 +1,6 @@
 """Family A: weight initialization on the Lab3 MLP (Lab3 problem 1; Perunicic 2018; Glorot & Bengio 2010; He et al. 2015).
 
-Protocol (CLAIMS.md A): 784 → linear 100 → 5 × [Dense(100) + activation] → 10, biases zero,
+Protocol (docs/claims.md A): 784 → linear 100 → 5 × [Dense(100) + activation] → 10, biases zero,
 R = 50 independent initializations per setting, probed at initialization on a class-balanced
 1,000 digits of the bundled MNIST sample (pixels / 255). Every interval is a 99% interval over
 the R networks (alpha = 0.01 per comparison).

@@ -162,26 +162,25 @@ def rate_bound_errors(n: int, confidence: float, threshold: float, true_rate: fl
 
 
 @functools.cache
-def _clopper_pearson(n: int, level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per count k = 0..n of n trials, the two-sided exact interval's (lower, upper) ends at level."""
-    tail, k = (1 - level) / 2, np.arange(n + 1)
-    lower = np.where(k > 0, stats.beta.ppf(tail, np.maximum(k, 1), n - k + 1), 0.0)
-    upper = np.where(k < n, stats.beta.isf(tail, k + 1, np.maximum(n - k, 1)), 1.0)
-    return lower, upper
 
 
-def fraction_rule(n: int, reference_rate: float, rate: float, level: float, floor: float,
-                  fraction: float) -> tuple[float, float]:
-    """rai-born-dead-less-often's rule in one cell, n trials of each kind, two-sided Clopper–Pearson intervals at
-    level: the cell is judged when the reference's lower bound is at least floor, and passes when the other rate's
-    upper bound is below fraction times that lower bound. Returns (P(judged and passes), P(judged and fails)) at the
-    true rates. Exact: a sum over the reference count of its binomial chance times the other's binomial tail."""
-    require_count("trials", n)
-    k = np.arange(n + 1)
-    lower, upper = _clopper_pearson(n, level)
-    judged = lower >= floor
-    passing = np.searchsorted(upper, fraction * lower, side="left")  # counts k_other with upper < fraction · lower
-    weights = stats.binom.pmf(k, n, reference_rate) * judged
-    passes = stats.binom.cdf(passing - 1, n, rate)
-    fails = stats.binom.sf(passing - 1, n, rate)
-    return float(min(1.0, np.sum(weights * passes))), float(min(1.0, np.sum(weights * fails)))
+def fisher_less_rejects(n: int, control_rate: float, treated_rate: float, alpha: float) -> float:
+    """The one-sided Fisher exact test (scipy.stats.fisher_exact, alternative 'less') of 'treated is dead less often
+    than control', n independent nets a side, at level alpha: the chance it rejects at the true rates. Exact: the
+    sum over both binomial counts (to 10 standard deviations, beyond which the mass is negligible) of the test's
+    decision; given the total t of dead nets the p-value is the hypergeometric lower tail of the treated count, so
+    the test rejects up to a critical count per total."""
+    require_count("nets", n)
+
+    def counts(rate):
+        spread = 10 * np.sqrt(n * rate * (1 - rate)) + 2
+        return np.arange(max(0, int(n * rate - spread)), min(n, int(n * rate + spread)) + 1)
+
+    control, treated = counts(control_rate), counts(treated_rate)
+    totals = np.arange(control[0] + treated[0], control[-1] + treated[-1] + 1)
+    critical = stats.hypergeom.ppf(alpha, 2 * n, n, totals)  # the least k with cdf(k) >= alpha
+    critical = np.where(stats.hypergeom.cdf(critical, 2 * n, n, totals) <= alpha, critical, critical - 1)
+    c, t = np.meshgrid(control, treated, indexing="ij")
+    rejects = t <= critical[c + t - totals[0]]
+    weights = np.outer(stats.binom.pmf(control, n, control_rate), stats.binom.pmf(treated, n, treated_rate))
+    return float(np.sum(weights * rejects))

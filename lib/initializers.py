@@ -77,7 +77,7 @@ def beta_2_1(shape, generator) -> torch.Tensor:
 
 def rai(count, fan_in, fan_out, generator, positive=beta_2_1):
     """Randomized asymmetric initialization, weights and biases together (Lu et al. 2020, RAI; the procedure of
-    CLAIMS.md D): per neuron, [w | b] ~ N(0, 0.6007² / fan_in), then one of its fan_in + 1 entries, picked
+    docs/claims.md D): per neuron, [w | b] ~ N(0, 0.6007² / fan_in), then one of its fan_in + 1 entries, picked
     uniformly, replaced by a Beta(2, 1) draw. Returns weights [count, fan_in, fan_out] and biases [count, 1, fan_out]."""
     v = torch.randn((count, fan_out, fan_in + 1), generator=generator) * (RAI_SCALE / math.sqrt(fan_in))
     chosen = torch.randint(fan_in + 1, (count, fan_out, 1), generator=generator)

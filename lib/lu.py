@@ -18,7 +18,7 @@ SLOPES = {"relu": 0.0, "leaky_relu": 0.01}
 
 @dataclass(frozen=True)
 class LuProtocol:
-    """Every setting of one experiment; the defaults are the lab's (CLAIMS.md B)."""
+    """Every setting of one experiment; the defaults are the lab's (docs/claims.md B)."""
 
     target: str = "f1"
     activation: str = "relu"

@@ -1,4 +1,4 @@
-"""Per-layer activation and gradient statistics of a StackedMLP at one batch (CLAIMS.md section A)."""
+"""Per-layer activation and gradient statistics of a StackedMLP at one batch (docs/claims.md, section A)."""
 from dataclasses import dataclass
 
 import numpy as np

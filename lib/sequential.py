@@ -28,9 +28,13 @@ class SequentialRateRule:
     stages: tuple = STAGES
     alpha: float = 0.05
     refute_alpha: float | None = None
+    at_band: tuple | None = None  # (low, high) around threshold: a third outcome, 'at' the threshold
 
     def __post_init__(self):
         require_probability("threshold", self.threshold)
+        if self.at_band is not None and not (len(self.at_band) == 2
+                                             and 0 <= self.at_band[0] < self.threshold < self.at_band[1] <= 1):
+            raise ValueError(f"at_band must be (low, high) with 0 <= low < threshold < high <= 1, got {self.at_band!r}")
         require_probability("alpha", self.alpha)
         if self.refute_alpha is not None:
             require_probability("refute alpha", self.refute_alpha)
@@ -64,14 +68,18 @@ class SequentialRateRule:
             return "supported"
         if bounds.high < self.threshold:
             return "refuted"
+        if self.at_band is not None and self.at_band[0] < bounds.low and bounds.high < self.at_band[1]:
+            return "at"
         return "inconclusive"
 
     def describe(self) -> str:
         looks = ", ".join(f"{n:,}" for n in self.stages)
+        at = (f", 'at {self.threshold:g}' when both bounds lie inside [{self.at_band[0]:g}, {self.at_band[1]:g}]"
+              if self.at_band is not None else "")
         return (f"decided sequentially at {looks} runs (stop at the first decisive look): 'supported' when the "
                 f"one-sided lower Clopper–Pearson bound at level {self.alpha:g}/{len(self.stages)} exceeds "
                 f"{self.threshold:g}, 'refuted' when the upper bound at level {self.refute_level:.3g}/{len(self.stages)} is "
-                f"below it, else 'inconclusive' at the cap; each side's error over all looks ≤ its level (Bonferroni)")
+                f"below it{at}, else 'inconclusive' at the cap; each side's error over all looks ≤ its level (Bonferroni)")
 
 
 @dataclass(frozen=True)
@@ -209,9 +217,31 @@ def _smallest(predicate, n: int) -> int:
     return low
 
 
+def at_counts(rule: SequentialRateRule, n: int) -> tuple[int, int]:
+    """At a look of n runs, the counts (first, last) whose bounds lie inside rule.at_band (first > last if none)."""
+    if rule.at_band is None:
+        return 1, 0
+    first = _smallest(lambda k: rule.bounds(k, n).low > rule.at_band[0], n)
+    last = _smallest(lambda k: not rule.bounds(k, n).high < rule.at_band[1], n) - 1
+    return first, last
+
+
 def false_failure_bound(rule: SequentialRateRule, true_rate: float) -> float:
-    """An exact upper bound on P(verdict is not 'supported') at true_rate: P(refuted at some look) (union over
-    looks) + P(the last look's count falls short of 'supported')."""
+    """An exact upper bound on P(verdict is not 'supported') at true_rate: P(refuted at some look) + P('at' at some
+    look) (unions over looks) + P(the last look's count falls short of 'supported')."""
     refuted = sum(stats.binom.cdf(decision_counts(rule, n)[1], n, true_rate) for n in rule.stages)
+    at = 0.0
+    for n in rule.stages:
+        first, last = at_counts(rule, n)
+        if first <= last:
+            at += stats.binom.cdf(last, n, true_rate) - stats.binom.cdf(first - 1, n, true_rate)
     short = stats.binom.cdf(decision_counts(rule, rule.stages[-1])[0] - 1, rule.stages[-1], true_rate)
-    return float(min(1.0, refuted + short))
+    return float(min(1.0, refuted + at + short))
+
+
+def undecided_at_the_cap(rule: SequentialRateRule) -> list[int]:
+    """The counts at the last look that none of the rule's outcomes takes: those where it would end 'inconclusive'."""
+    n = rule.stages[-1]
+    supported_from, refuted_up_to = decision_counts(rule, n)
+    first, last = at_counts(rule, n)
+    return [k for k in range(refuted_up_to + 1, supported_from) if not first <= k <= last]

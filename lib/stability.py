@@ -64,6 +64,7 @@ def main(argv=None) -> int:
     parser.add_argument("-k", dest="keyword", default=None, help="pytest -k expression: which claims")
     parser.add_argument("-m", dest="markers", default="claims", help="pytest -m expression (default: claims)")
     parser.add_argument("-n", dest="workers", default=None, help="pytest-xdist workers per seed")
+    parser.add_argument("--slow", action="store_true", help="run the slow studies too (pytest --claims-slow)")
     parser.add_argument("--artifacts", default=None, help="keep each seed's findings under DIR/seed-S")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table's data to this file")
     args = parser.parse_args(argv)
@@ -74,7 +75,7 @@ def main(argv=None) -> int:
     except ValueError as error:
         parser.error(str(error))
     options = ["-m", args.markers, *(["-k", args.keyword] if args.keyword else []),
-               *(["-n", args.workers] if args.workers else [])]
+               *(["-n", args.workers] if args.workers else []), *(["--claims-slow"] if args.slow else [])]
     root = Path(args.artifacts) if args.artifacts else Path(tempfile.mkdtemp(prefix="claims-stability-"))
     verdicts, seconds = {}, {}
     for seed in seeds:

@@ -110,6 +110,23 @@ def lower_in_every_group(higher: dict, lower: dict, confidence: float, alpha: fl
     return all(p < alpha for _, p in tests.values()), tests
 
 
+def less_often(treated: int, control: int, trials: int) -> float:
+    """One-sided Fisher exact p-value (scipy.stats.fisher_exact) for 'treated is true less often than control', each
+    out of trials independent runs."""
+    table = [[treated, trials - treated], [control, trials - control]]
+    return float(stats.fisher_exact(table, alternative="less").pvalue)
+
+
+def rate_ratio(treated: int, control: int, trials: int, confidence: float) -> Estimate | None:
+    """treated's rate over control's, each out of trials independent runs, with the log-scale (Katz) interval of
+    scipy.stats.contingency.relative_risk; None when either count is 0 (the ratio or its interval is undefined)."""
+    if treated == 0 or control == 0:
+        return None
+    risk = stats.contingency.relative_risk(treated, trials, control, trials)
+    ci = risk.confidence_interval(confidence)
+    return Estimate(float(risk.relative_risk), float(ci.low), float(ci.high), trials, confidence)
+
+
 def matches_rate(successes: int, trials: int, expected: float) -> float:
     """Two-sided exact binomial p-value for 'the rate equals expected'."""
     return float(stats.binomtest(int(successes), int(trials), expected).pvalue)

@@ -24,9 +24,9 @@ SEED = 7
 # work on it, load about 3). The three runs below took 225 s together there, busy.
 SUBSET = {
     "test_lab3_init.py": ("test_he_preserves_relu", "he-preserves-relu"),  # 2.5–7 s
-    "test_dying_relu.py": ("test_collapsed_net_outputs_target_mean",
+    "test_lu_anatomy.py": ("test_collapsed_net_outputs_target_mean",
                            "collapsed-net-outputs-target-mean"),  # 26–52 s, the numba engine
-    "test_week10.py": ("test_sigmoid_saturates", "sigmoid-saturates"),  # 1.5 s
+    "test_week10_activations.py": ("test_sigmoid_saturates", "sigmoid-saturates"),  # 1.5 s
     "test_glorot_backprop.py": ("test_glorot_standard_init_backprop_shrinks",
                                 "glorot-standard-init-backprop-shrinks"),  # 3–9 s
     "test_torch_default.py": ("test_pytorch_default_init_shrinks_relu",
@@ -38,6 +38,11 @@ HEAVY = {
     "test_selu.py": ("test_selu_self_normalizes", "selu-self-normalizes"),  # 80 s busy
     "test_rai.py": ("test_rai_born_dead_less_often", "rai-born-dead-less-often"),  # 70 s busy
     "test_deep_relu_training.py": ("test_he_22_layer_both_converge", "he-22-layer-both-converge"),  # 620 s busy
+    "test_lu_headline.py": ("test_lu_relu_collapse_over_90", "lu-relu-collapse-over-90"),  # the engine, more looks
+    "test_lu_tables.py": ("test_collapse_grows_with_depth_shrinks_with_width",
+                          "collapse-grows-with-depth-shrinks-with-width"),  # 180 s, 30 cells of 1,000 runs
+    "test_week10_gradients.py": ("test_week10_sigmoid_gradients_vanish", "week10-sigmoid-gradients-vanish"),
+    "test_week10_saturation.py": ("test_uniform_init_saturates_wide_tanh", "uniform-init-saturates-wide-tanh"),
 }
 EVERY_MODULE = os.environ.get("CLAIMS_DETERMINISM_ALL") == "1"
 ACTIVE = {**SUBSET, **(HEAVY if EVERY_MODULE else {})}

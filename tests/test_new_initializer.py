@@ -60,7 +60,7 @@ def test_a_built_in_name_is_refused_in_one_line(toy):
 
 
 def test_rai_makes_exactly_one_parameter_of_each_neuron_asymmetric():
-    """Lu et al. 2020's RAI (CLAIMS.md D): per neuron one of [w | b] is a Beta(2, 1) draw (mean 2/3, E[ξ²] = 1/2),
+    """Lu et al. 2020's RAI (docs/claims.md D): per neuron one of [w | b] is a Beta(2, 1) draw (mean 2/3, E[ξ²] = 1/2),
     the rest N(0, 0.6007² / fan_in)."""
     weights, biases = rai(4000, 3, 5, torch.Generator().manual_seed(0))
     joint = torch.cat([weights, biases], dim=1)  # [count, fan_in + 1, fan_out]

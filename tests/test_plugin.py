@@ -14,7 +14,7 @@ RUN_FIELDS = {"seconds", "experiments", "run"}  # what may differ between two ru
 
 CLAIM_TESTS = '''
 import pytest
-from lib.findings import Claim, ClaimRefuted
+from lib.findings import Claim, ClaimRefuted, paper
 from lib.plots import curves
 import numpy as np
 
@@ -27,7 +27,9 @@ def make(verdict, name=None):
 
 def test_supported(finding, artifacts):
     artifacts.save("fake-supported", "curve", curves({"a": np.ones((2, 3))}, "x", "y", "t"))
-    finding.conclude(make("supported"))
+    supported = make("supported")
+    supported.measured["paper"] = paper("over 90%", "a collapse rate", "secondary", "a summary")
+    finding.conclude(supported)
 
 def test_refuted(finding):
     finding.conclude(make("refuted"))
@@ -98,6 +100,8 @@ def test_findings_files_hold_every_field(project):
     assert (project.path / "out" / supported["artifacts"][0]).exists()
     markdown = (project.path / "out" / "FINDINGS.md").read_text()
     assert "| [`fake-refuted`](#fake-refuted) | refuted |" in markdown and "![curve.png](fake-supported/curve.png)" in markdown
+    assert "| the paper's number |" in markdown and "| over 90% (secondary: a summary) |" in markdown
+    assert "<td class=\"paper\">over 90% (secondary: a summary)</td>" in (project.path / "out" / "index.html").read_text()
 
 
 def test_xdist_gives_the_same_findings_as_a_serial_run(project):
@@ -164,6 +168,15 @@ def test_junit_xml_carries_each_claims_verdict_summary_and_figures(project):
     assert cases["test_supported"]["verdict"] == "supported"
     assert cases["test_supported"]["figures"] == "fake-supported/curve.png"
     assert cases["test_refuted"]["summary"] == "measured 88.1% for refuted"
+
+
+def test_slow_studies_are_skipped_saying_why_unless_asked_for(pytester):
+    pytester.makeini("[pytest]\nartifacts = out\nmarkers =\n    slow: s\n")
+    pytester.makepyfile(test_study="import pytest\n\n@pytest.mark.slow\ndef test_study():\n    assert True\n")
+    skipped = pytester.runpytest_subprocess("-rs")
+    skipped.assert_outcomes(skipped=1)
+    skipped.stdout.fnmatch_lines(["*a slow study*run it with --claims-slow*"])
+    pytester.runpytest_subprocess("--claims-slow").assert_outcomes(passed=1)
 
 
 def test_the_plugin_stays_out_of_a_project_that_does_not_configure_it(pytester):

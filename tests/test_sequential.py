@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from lib.sequential import (SequentialBandRule, SequentialRateRule, decide_sequentially, false_failure_bound,
-                            simulate_verdicts)
+from lib.sequential import (STAGES, SequentialBandRule, SequentialRateRule, decide_sequentially, false_failure_bound,
+                            simulate_verdicts, undecided_at_the_cap)
 
 RULE = SequentialRateRule(threshold=0.90)  # 1,000 to 32,000 runs, alpha 0.05 over 6 looks (the over-90 claim corrects its refuted side)
 DRAWS = 20_000
@@ -78,3 +78,33 @@ def test_a_band_rule_with_no_lower_edge_is_accepted():
     """0 is a positive quantity's lowest edge: 'below 0.9' is the band [0, 0.9]."""
     rule = SequentialBandRule(0.0, 0.9)
     assert rule.decide(rule.bounds(np.linspace(0.5, 0.6, 50))) == "supported"
+
+
+# --- the third outcome, 'at' the threshold (lu-collapse-protocol-sensitivity) -----------------------
+
+AT_RULE = SequentialRateRule(0.90, stages=(*STAGES, 64_000, 128_000), alpha=0.05, refute_alpha=0.05 / 9,
+                             at_band=(0.895, 0.905))
+
+
+def test_at_the_study_cap_every_count_takes_one_of_the_three_outcomes_and_a_lower_cap_leaves_some_open():
+    assert undecided_at_the_cap(AT_RULE) == []
+    assert undecided_at_the_cap(SequentialRateRule(0.90, stages=AT_RULE.stages[:-1], alpha=0.05,
+                                                   refute_alpha=0.05 / 9, at_band=(0.895, 0.905)))
+
+
+def test_a_rate_of_exactly_the_threshold_is_decided_at_it():
+    counts = lambda n: round(0.90 * n)
+    decision = decide_sequentially(AT_RULE, counts)
+    assert decision.verdict == "at" and decision.runs == 64_000
+
+
+def test_the_false_failure_bound_counts_the_at_outcome():
+    """Just above the band a true rate can still be read 'at 90%', which is not 'supported': the bound grows by it."""
+    without = SequentialRateRule(0.90, stages=AT_RULE.stages, alpha=0.05, refute_alpha=0.05 / 9)
+    assert false_failure_bound(AT_RULE, 0.905) > false_failure_bound(without, 0.905) > 0
+
+
+@pytest.mark.parametrize("band", [(0.91, 0.95), (0.85, 0.90), (0.9,), (-0.1, 0.95)])
+def test_an_at_band_must_straddle_the_threshold(band):
+    with pytest.raises(ValueError, match="at_band must be"):
+        SequentialRateRule(0.90, at_band=band)

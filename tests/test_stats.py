@@ -81,3 +81,23 @@ def test_a_measured_interval_reads_and_records_as_before():
     assert list(estimate.as_dict()) == ["value", "low", "high", "n", "confidence"]
     assert estimate.text() == "2.5 [0.446, 4.55]"
     assert format_value(estimate.as_dict()) == "2.5 [0.4457, 4.554] (n = 4)"
+
+
+def test_rate_ratio_and_less_often_read_two_independent_counts():
+    from lib.stats import less_often, rate_ratio
+    ratio = rate_ratio(50, 100, 1000, 0.95)
+    assert ratio.value == 0.5 and ratio.low < 0.5 < ratio.high
+    assert rate_ratio(0, 100, 1000, 0.95) is None and rate_ratio(5, 0, 1000, 0.95) is None
+    assert less_often(50, 100, 1000) < 1e-4 < less_often(100, 100, 1000)
+
+
+def test_the_jacobian_of_a_scaled_identity_layer_at_zero_has_that_scale_as_every_singular_value():
+    import torch
+    from lib.activations import get_activation
+    from lib.ensemble import StackedMLP
+    from lib.jacobian import mean_singular_values, tanh_derivative
+    weights = [torch.eye(4).repeat(2, 1, 1).double(), 0.5 * torch.eye(4).repeat(2, 1, 1).double()]
+    biases = [torch.zeros(2, 1, 4).double()] * 2
+    net = StackedMLP(weights, biases, [get_activation("tanh")] * 2)
+    values = mean_singular_values(net, torch.zeros(3, 4).double(), [1], tanh_derivative)
+    assert values.shape == (2, 1) and np.allclose(values, 0.5)

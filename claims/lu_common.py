@@ -1,0 +1,52 @@
+"""Family B's shared protocol and helpers (Lab3 problems 2 and 3; Lu et al. 2020), for the claim modules
+test_lu_headline.py, test_lu_anatomy.py and test_lu_tables.py; the protocol itself is in their docstrings."""
+from functools import cache
+
+from lib.collapse import HEADLINE_TOLERANCE, collapse_count, collapsed_fractions
+from lib.lu import LAB_SNAPSHOTS, LuProtocol
+from lib.sequential import STAGES, SequentialRateRule, decide_sequentially
+from lib.stats import rate_interval, rate_verdict
+from lib.targets import grid
+
+TARGETS = ("f1", "f2", "f3")
+RELU = LuProtocol()
+LEAKY = RELU.but(activation="leaky_relu")
+CONFIDENCE = 0.95
+EPOCH_SNAPSHOTS = LAB_SNAPSHOTS
+# 'refuted' for any one of the three targets refutes the claim: that side is taken at 0.05 / 3 (Bonferroni)
+OVER_90_RULE = SequentialRateRule(threshold=0.90, stages=STAGES, alpha=0.05, refute_alpha=0.05 / len(TARGETS))
+DESIGN_RATE = 0.91  # the design margin from the claim's words: "over 90%" is stated in whole percent, so 91%
+GRID = grid()
+
+
+def sequential_collapse(lu, protocol: LuProtocol, rule: SequentialRateRule):
+    """Decide 'collapse rate > threshold' sequentially: the protocol's runs (the first stage), then the runs up to
+    each next stage, each block trained once."""
+    first_run = dict(zip(rule.stages, [0, *rule.stages]))
+
+    @cache
+    def block(last: int) -> int:
+        run = lu(protocol.but(runs=last - first_run[last]), first_run[last]) if first_run[last] else lu(protocol)
+        return collapse_count(run)
+
+    return decide_sequentially(rule, lambda n: sum(block(stage) for stage in rule.stages if stage <= n))
+
+
+def collapse_estimate(run, tolerance: float = HEADLINE_TOLERANCE, net=None):
+    return rate_interval(collapse_count(run, tolerance, net), run.protocol.runs, CONFIDENCE)
+
+
+def at_tolerances(run) -> dict:
+    counts = collapsed_fractions(run.final, GRID, run.target_range)
+    return {f"{t:g}": rate_interval(k, run.protocol.runs, CONFIDENCE) for t, k in counts.items()}
+
+
+def setup_for(protocol: LuProtocol, run_settings, **extra) -> dict:
+    return {**protocol.record(), "collapse_tolerance": HEADLINE_TOLERANCE, "grid_points": len(GRID),
+            "confidence": CONFIDENCE, "root_seed": run_settings["seed"], **extra}
+
+
+
+def lab_answer(count: int, runs: int) -> dict:
+    """The lab's own reading of its 1,000 runs: the 95% interval and the one-sided verdict at that size alone."""
+    return {"collapse": rate_interval(count, runs, CONFIDENCE), "verdict": rate_verdict(count, runs, 0.90, CONFIDENCE)}

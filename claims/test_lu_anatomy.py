@@ -1,0 +1,210 @@
+"""Family B: dying ReLU, how nets die (born dead, decided at birth, the constant they output) (Lab3 problems 2 and 3; Lu et al. 2020, "Dying ReLU and Initialization").
+
+Protocol (docs/claims.md B, LuProtocol's defaults): 10 weight layers (9 hidden of width 2, a linear
+output), 1-D input and output, 3,000 points a run from U(−√7, √7), minibatch 64, MSE, Adam
+lr 1e-3, 100 epochs, He-normal weights and zero biases, 1,000 runs per setting, each with its own
+init, data and shuffles. Run k uses the same seeds in every setting, so settings differ only in
+what the protocol changes. Collapse: the output's range over a 2,001-point grid of the domain is at
+most 1e-3 of the target's range there (lib/collapse.py), reported at several tolerances too.
+The 100 epochs: the ReLU collapse fraction is flat from about epoch 30 and the healthy runs' median
+loss from about epoch 100 (figure collapse_vs_epoch of lu-relu-collapse-over-90).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from claims.lu_common import CONFIDENCE, GRID, RELU, TARGETS, setup_for
+from lib import plots
+from lib.calibration import sentence, stated
+from lib.collapse import born_dead_cached, collapsed, dead_layers, first_dead_layer
+from lib.findings import Claim, paper
+from lib.lu import lab_runs
+from lib.seeding import seed_for
+from lib.stats import matches_rate, mean_interval, rate_interval
+from lib.theory import born_dead_probability
+
+pytestmark = pytest.mark.claims
+
+
+@pytest.fixture(scope="module")
+def lu(seeds, device, experiment_cache):
+    """lu(protocol, first_run=0) -> LuRun (lib.lu.lab_runs): run k has the same seeds in every setting, each block
+    trained once."""
+    return lab_runs(experiment_cache, seeds("dying-relu"), device)
+
+
+# --- relu-born-dead-theory ----------------------------------------------------------------------
+
+BORN_ALPHA = 0.001
+BORN_DEAD = Claim(
+    "relu-born-dead-theory",
+    "at initialization with zero biases, a positive input ray dies in a hidden layer of width N with probability "
+    "2^−N, independently per layer, so P(net constant on x > 0) = 1 − (1 − 2^−N)^H; simulation must match it",
+    "Lu et al. 2020 (born dead)",
+    "for every width N in {2, 3, 5, 10} and hidden depth H in {1, 2, 5, 9, 20, 50}, 20,000 He-normal nets: the "
+    f"two-sided exact binomial test of the simulated rate against the formula does not reject at the "
+    f"Bonferroni-corrected level {BORN_ALPHA} / 24. " + sentence("relu-born-dead-theory"),
+    false_failure=stated("relu-born-dead-theory")[0], false_support=stated("relu-born-dead-theory")[1],
+)
+WIDTHS, DEPTHS, BORN_RUNS = (2, 3, 5, 10), (1, 2, 5, 9, 20, 50), 20_000
+
+
+@pytest.fixture(scope="module")
+def born_dead_counts(seeds, experiment_cache):
+    sequence = seeds(BORN_DEAD.id)
+    return {(n, h): int(born_dead_cached(experiment_cache, n, h, BORN_RUNS, "he_normal",
+                                         seed_for(sequence, f"N={n},H={h}")).sum())
+            for n in WIDTHS for h in DEPTHS}
+
+
+def matches_theory(counts: dict, theory) -> tuple[bool, dict]:
+    p_values = {cell: matches_rate(k, BORN_RUNS, theory(*cell)) for cell, k in counts.items()}
+    return all(p > BORN_ALPHA / len(counts) for p in p_values.values()), p_values
+
+
+def test_relu_born_dead_theory(born_dead_counts, finding, artifacts, run_settings):
+    ok, p_values = matches_theory(born_dead_counts, born_dead_probability)
+    measured = {f"N={n},H={h}": {"simulated": rate_interval(k, BORN_RUNS, 0.99), "theory": born_dead_probability(n, h),
+                                 "p_value": p_values[n, h]} for (n, h), k in born_dead_counts.items()}
+    lines = {f"N={n}": [(e.value, e.low, e.high) for e in (measured[f"N={n},H={h}"]["simulated"] for h in DEPTHS)]
+             for n in WIDTHS}
+    theory = {f"N={n}": np.array([born_dead_probability(n, h) for h in DEPTHS]) for n in WIDTHS}
+    artifacts.save(BORN_DEAD.id, "born_dead_vs_depth", plots.rate_lines(
+        list(DEPTHS), lines, "hidden layers H", "P(constant on x > 0) at init", "Born dead: simulation (points, 99% CI) and "
+        "1 − (1 − 2^−N)^H (lines)", log_x=True, theory=theory))
+    measured["paper"] = paper("1 − (1 − 2^−N)^H, exact for one input ray with zero biases and symmetric weights (over the "
+                              "whole domain it bounds from above); Lu et al. prove that a deep ReLU net is born dead "
+                              "with probability tending to 1 as depth grows", "P(net constant on x > 0) at init",
+                              "derivation", "docs/claims.md B (the derivation); Lu et al. 2020's abstract (the limit)")
+    worst = min(p_values, key=p_values.get)
+    finding.conclude(BORN_DEAD.finding(
+        "supported" if ok else "refuted",
+        f"all {len(p_values)} cells match (smallest p = {p_values[worst]:.3g} at N={worst[0]}, H={worst[1]}); "
+        f"N=2, H=9: {measured['N=2,H=9']['simulated'].text()} vs theory {born_dead_probability(2, 9):.4f}",
+        measured, {"test": "two-sided exact binomial per cell", "alpha": BORN_ALPHA, "correction": "Bonferroni"},
+        {"runs_per_cell": BORN_RUNS, "weights": "he_normal", "biases": "zeros", "input": "x = 1 (any x > 0)",
+         "root_seed": run_settings["seed"]}))
+
+
+def test_control_wrong_theory_is_rejected(born_dead_counts):
+    """Negative control: a wrong per-layer death rate, 2^−(N−1), must be rejected by the same test."""
+    wrong = lambda n, h: 1.0 - (1.0 - 2.0 ** -(n - 1)) ** h
+    assert not matches_theory(born_dead_counts, wrong)[0]
+
+
+
+# --- collapse-is-decided-at-birth ---------------------------------------------------------------
+
+AT_BIRTH = Claim(
+    "collapse-is-decided-at-birth",
+    "what share of the collapsed runs were already dead at initialization, and what share died in training",
+    "Lu et al. 2020",
+    "Lu et al.'s reading, that collapse is mostly decided at birth: per target, among the ReLU runs collapsed after "
+    "training, the share already collapsed at initialization (the same rule on the initial net) has its one-sided "
+    "lower 95% bound above 1/2. " + sentence("collapse-is-decided-at-birth"),
+    false_failure=stated("collapse-is-decided-at-birth")[0], false_support=stated("collapse-is-decided-at-birth")[1],
+)
+
+
+def at_birth_verdict(born: np.ndarray, final: np.ndarray) -> tuple[bool, object]:
+    share = rate_interval(int((born & final).sum()), max(int(final.sum()), 1), 2 * CONFIDENCE - 1)
+    return share.low > 0.5, share
+
+
+def test_collapse_is_decided_at_birth(lu, finding, artifacts, run_settings):
+    measured, holds = {}, []
+    for t in TARGETS:
+        run = lu(RELU.but(target=t))
+        born = collapsed(run.initial, GRID, run.target_range)
+        final = collapsed(run.final, GRID, run.target_range)
+        ok, share = at_birth_verdict(born, final)
+        holds.append(ok)
+        layer = first_dead_layer(dead_layers(run.final, GRID))
+        measured[t] = {"born_collapsed_share_of_collapsed": share, "collapsed": int(final.sum()),
+                       "born_collapsed": int(born.sum()), "died_in_training": int((final & ~born).sum()),
+                       "revived_in_training": int((born & ~final).sum()),
+                       "first_dead_layer_histogram": np.bincount(layer[final], minlength=RELU.weight_layers).tolist()}
+    artifacts.save(AT_BIRTH.id, "born_vs_trained", plots.rate_bars(
+        {t: {"born collapsed": _share(m["born_collapsed"]), "collapsed after training": _share(m["collapsed"])}
+         for t, m in measured.items()}, "fraction of runs (95% CI)", "Collapsed at initialization and after training"))
+    summary = "; ".join(f"{t}: {m['born_collapsed_share_of_collapsed'].text()} of {m['collapsed']} collapsed were born so, "
+                        f"{m['died_in_training']} died in training, {m['revived_in_training']} revived" for t, m in measured.items())
+    finding.conclude(AT_BIRTH.finding(
+        "supported" if all(holds) else "refuted", summary, measured,
+        {"statistic": "share of collapsed runs that were collapsed at init", "interval": "one-sided Clopper–Pearson 95%"},
+        setup_for(RELU, run_settings, targets=list(TARGETS))))
+
+
+def _share(count: int):
+    e = rate_interval(count, RELU.runs, CONFIDENCE)
+    return e.value, e.low, e.high
+
+
+def test_control_detector_blind_at_birth_turns_the_verdict(lu):
+    """Negative control: a detector that never calls an initial net collapsed must make the verdict fail."""
+    run = lu(RELU.but(target="f1"))
+    final = collapsed(run.final, GRID, run.target_range)
+    assert not at_birth_verdict(np.zeros_like(final), final)[0]
+
+
+
+# --- collapsed-net-outputs-target-mean ----------------------------------------------------------
+
+TARGET_MEAN = Claim(
+    "collapsed-net-outputs-target-mean",
+    "a collapsed ReLU net outputs (close to) the mean of its training targets",
+    "Lu et al. 2020",
+    "per target, over the collapsed runs, the mean of |constant output − mean of that run's training targets| has "
+    "its 99% upper bound below 1% of the target's range on the domain. " + sentence("collapsed-net-outputs-target-mean"),
+    false_failure=stated("collapsed-net-outputs-target-mean")[0], false_support=stated("collapsed-net-outputs-target-mean")[1],
+)
+
+
+def collapsed_constants(run, net) -> tuple[np.ndarray, np.ndarray]:
+    """The collapsed networks' constant outputs (their output at x = 0) and their runs' training-target means."""
+    is_collapsed = collapsed(net, GRID, run.target_range)
+    with torch.no_grad():
+        constant = net.forward(torch.zeros(1, 1, dtype=net.weights[0].dtype))[:, 0, 0].numpy()
+    return constant[is_collapsed], run.target_mean[is_collapsed]
+
+
+def target_mean_verdict(run, net) -> tuple[bool, object]:
+    constant, target_mean = collapsed_constants(run, net)
+    estimate = mean_interval(np.abs(constant - target_mean) / run.target_range, 0.99)
+    return estimate.high < 0.01, estimate
+
+
+def test_collapsed_net_outputs_target_mean(lu, finding, artifacts, run_settings):
+    measured, holds, hist = {}, [], {}
+    for t in TARGETS:
+        run = lu(RELU.but(target=t))
+        ok, estimate = target_mean_verdict(run, run.final)
+        holds.append(ok)
+        measured[t] = {"relative_deviation": estimate, "target_range": run.target_range}
+        hist[t] = collapsed_constants(run, run.final)
+    artifacts.save(TARGET_MEAN.id, "constant_vs_target_mean", _scatter(hist))
+    summary = "; ".join(f"{t}: |c − ȳ| / range = {m['relative_deviation'].text()}" for t, m in measured.items())
+    finding.conclude(TARGET_MEAN.finding(
+        "supported" if all(holds) else "refuted", summary, measured,
+        {"statistic": "mean relative deviation over collapsed runs", "interval": "Student t, 99%"},
+        setup_for(RELU, run_settings, targets=list(TARGETS))))
+
+
+def _scatter(points: dict):
+    figure, ax = plots.plt.subplots(figsize=(5, 5))
+    for t, (constant, mean) in points.items():
+        ax.scatter(mean, constant, s=6, label=t)
+    low, high = ax.get_xlim()
+    ax.plot([low, high], [low, high], color="grey", linewidth=1)
+    ax.set_xlabel("mean of the run's training targets")
+    ax.set_ylabel("the collapsed net's constant output")
+    ax.set_title("Collapsed nets output the target mean")
+    ax.legend()
+    return figure
+
+
+def test_control_untrained_collapsed_nets_do_not_output_the_mean(lu):
+    """Negative control: collapsed nets before training (output 0, the zero bias) must fail the rule."""
+    run = lu(RELU.but(target="f1"))
+    assert not target_mean_verdict(run, run.initial)[0]

@@ -1,0 +1,279 @@
+"""Family C, the activations themselves: activation functions and gradient flow in a small network (IN3050/4050 Week10, exercises 1.2–2.8).
+
+Protocol (docs/claims.md C): the notebook's model, input 2 → 3 × [Dense(2) + activation] → Dense(2) linear,
+zero biases, RandomUniform(−1, 1) or GlorotNormal weights; data from the course helper's
+generateData(n = 100); per-sample MSE gradients with respect to each layer's weights. Statistical
+claims run over 2,000 independent initializations (99% intervals); exact claims are hypothesis
+property tests, whose verdict is the property's, and whose recorded numbers (worst deviation, shares)
+come from a fixed dense grid or a seeded sample, so a finding reads the same in every run, xdist too
+(hypothesis draws some examples from constants in the loaded modules, which differ per process).
+"""
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import strategies as st
+
+from claims.week10_common import (
+    CONFIDENCE,
+    NOTEBOOK_SEED,
+    ROUNDING,
+    SAMPLES,
+    dense_grid,
+    floats,
+    property_finding,
+    run_property,
+    vectors,
+)
+from lib import plots
+from lib.activations import get_activation, identity
+from lib.calibration import sentence, stated
+from lib.ensemble import StackedMLP
+from lib.findings import Claim
+from lib.seeding import seed_for
+from lib.stats import rate_interval
+from lib.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, week10_mlp
+
+pytestmark = pytest.mark.claims
+
+
+# --- sigmoid-derivative-matches-autograd --------------------------------------------------------
+
+DERIVATIVE = Claim(
+    "sigmoid-derivative-matches-autograd",
+    "σ'(x) = σ(x)(1 − σ(x)) agrees with autograd everywhere (property test)",
+    "Week10 1.2–1.3",
+    "for every generated float64 vector x with |x| ≤ 700 (exp(−x) finite), my_sigmoid_grad(my_sigmoid(x)) equals "
+    "torch.autograd's derivative of my_sigmoid to float64 rounding: absolute difference ≤ 1e-15. "
+    + sentence("sigmoid-derivative-matches-autograd"),
+    false_failure=stated("sigmoid-derivative-matches-autograd")[0], false_support=stated("sigmoid-derivative-matches-autograd")[1],
+)
+
+
+def derivative_deviation(x: torch.Tensor) -> float:
+    """max |my_sigmoid_grad(my_sigmoid(x)) − autograd of my_sigmoid| over x."""
+    x = x.clone().requires_grad_(True)
+    a = my_sigmoid(x)
+    (autograd,) = torch.autograd.grad(a.sum(), x)
+    return (my_sigmoid_grad(a.detach()) - autograd).abs().max().item()
+
+
+def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings):
+    def check(values):
+        assert derivative_deviation(torch.tensor(values, dtype=torch.float64)) <= ROUNDING
+
+    examples, failure = run_property(check, vectors(-700, 700))
+    x = torch.linspace(-10, 10, 100, dtype=torch.float64, requires_grad=True)
+    a = my_sigmoid(x)
+    (tape,) = torch.autograd.grad(a.sum(), x)
+    artifacts.save(DERIVATIVE.id, "sigmoid_and_derivative", plots.functions(
+        x.detach().numpy(), {"σ(x)": a.detach().numpy(), "σ(x)(1 − σ(x))": my_sigmoid_grad(a).detach().numpy()},
+        "Exercise 1.2: the sigmoid and its derivative"))
+    artifacts.save(DERIVATIVE.id, "analytic_over_autograd", plots.functions(
+        x.detach().numpy(), {"autograd (gradient tape)": tape.numpy()},
+        "Exercise 1.3: my_sigmoid_grad on top of autograd", dots={"my_sigmoid_grad": my_sigmoid_grad(a).detach().numpy()}))
+    edge = torch.tensor([-710.0], dtype=torch.float64, requires_grad=True)
+    (edge_grad,) = torch.autograd.grad(my_sigmoid(edge).sum(), edge)
+    measured = {"grid_max_absolute_deviation": derivative_deviation(dense_grid(700)),
+                "autograd_at_minus_710_is_nan": float(torch.isnan(edge_grad).item())}
+    finding.conclude(property_finding(DERIVATIVE, examples, failure, measured,
+                                      {"domain": "|x| <= 700, float64", "note": "below x = −709.8 exp(−x) overflows "
+                                       "and autograd of the naive formula gives NaN while a(1 − a) stays finite; above "
+                                       "x ≈ 37, σ rounds to 1 and a(1 − a) gives 0, not the true ~e^−x"},
+                                      run_settings))
+
+
+# --- sigmoid-saturates and tanh-saturates-too ---------------------------------------------------
+
+SIGMOID_SATURATES = Claim(
+    "sigmoid-saturates",
+    "σ' ≤ 1/4 with the maximum at 0, and σ' → 0 for large |x|",
+    "Week10 2.1",
+    "for every generated float64 pair x1, x2 in [−1000, 1000]: σ'(x) ≤ 1/4 = σ'(0); |x1| ≤ |x2| ⇒ σ'(x1) ≥ σ'(x2); "
+    "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
+    + sentence("sigmoid-saturates"),
+    false_failure=stated("sigmoid-saturates")[0], false_support=stated("sigmoid-saturates")[1],
+)
+ENVELOPES = {"sigmoid": lambda r: torch.exp(-r), "tanh": lambda r: 4 * torch.exp(-2 * r)}
+PEAKS = {"sigmoid": 0.25, "tanh": 1.0}
+
+
+def derivative_of(activation: str, x: torch.Tensor) -> torch.Tensor:
+    x = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(get_activation(activation)(x).sum(), x)
+    return grad
+
+
+def saturation_check(activation: str):
+    """The property: derivative ≤ its peak at 0, decreasing in |x|, under its vanishing envelope."""
+    peak, envelope = PEAKS[activation], ENVELOPES[activation]
+
+    def check(pair):
+        x = torch.tensor(pair, dtype=torch.float64)
+        d = derivative_of(activation, x)
+        assert derivative_of(activation, torch.zeros(1, dtype=torch.float64)).item() == peak
+        assert (d <= peak).all(), f"derivative above {peak}"
+        assert (d <= envelope(x.abs()) + ROUNDING).all(), "derivative above its vanishing envelope"
+        small, large = (0, 1) if abs(pair[0]) <= abs(pair[1]) else (1, 0)
+        assert d[small] >= d[large] - ROUNDING, "derivative not decreasing in |x|"
+
+    return check
+
+
+def saturation_on_grid(activation: str) -> dict:
+    x = dense_grid(1000)
+    d = derivative_of(activation, x)
+    return {"grid_max_derivative": d.max().item(), "grid_max_above_envelope": (d - ENVELOPES[activation](x.abs())).max().item(),
+            "derivative_at_10": derivative_of(activation, torch.tensor([10.0], dtype=torch.float64)).item()}
+
+
+def test_sigmoid_saturates(finding, artifacts, run_settings):
+    pairs = st.tuples(floats(-1000, 1000), floats(-1000, 1000))
+    examples, failure = run_property(saturation_check("sigmoid"), pairs)
+    x = torch.linspace(-12, 12, 400, dtype=torch.float64)
+    artifacts.save(SIGMOID_SATURATES.id, "sigmoid_derivative", plots.functions(
+        x.numpy(), {"σ'(x)": derivative_of("sigmoid", x).numpy(), "e^−|x|": torch.exp(-x.abs()).numpy(),
+                    "1/4": np.full(400, 0.25)}, "σ' ≤ 1/4 and vanishes like e^−|x|"))
+    finding.conclude(property_finding(SIGMOID_SATURATES, examples, failure, saturation_on_grid("sigmoid"),
+                                      {"domain": "[−1000, 1000], float64"}, run_settings))
+
+
+TANH_SATURATES = Claim(
+    "tanh-saturates-too",
+    "tanh is zero-centred but its derivative also vanishes for large |x|",
+    "Week10 2.3",
+    "for every generated float64 pair: tanh(−x) = −tanh(x) and tanh(0) = 0; tanh'(x) ≤ 1 = tanh'(0); |x1| ≤ |x2| ⇒ "
+    "tanh'(x1) ≥ tanh'(x2); and tanh'(x) ≤ 4e^−2|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
+    + sentence("tanh-saturates-too"),
+    false_failure=stated("tanh-saturates-too")[0], false_support=stated("tanh-saturates-too")[1],
+)
+
+
+def test_tanh_saturates_too(finding, artifacts, run_settings):
+    derivative_check = saturation_check("tanh")
+
+    def check(pair):
+        x = torch.tensor(pair, dtype=torch.float64)
+        assert torch.equal(torch.tanh(-x), -torch.tanh(x)) and torch.tanh(torch.zeros(1)).item() == 0, "not odd"
+        derivative_check(pair)
+
+    examples, failure = run_property(check, st.tuples(floats(-1000, 1000), floats(-1000, 1000)))
+    x = torch.linspace(-6, 6, 400, dtype=torch.float64)
+    artifacts.save(TANH_SATURATES.id, "tanh_and_derivative", plots.functions(
+        x.numpy(), {"tanh(x)": torch.tanh(x).numpy(), "tanh'(x)": derivative_of("tanh", x).numpy(),
+                    "σ'(x)": derivative_of("sigmoid", x).numpy()}, "tanh is zero-centred, and saturates too"))
+    grid = dense_grid(1000)
+    measured = saturation_on_grid("tanh") | {"grid_max_odd_asymmetry": (torch.tanh(-grid) + torch.tanh(grid)).abs().max().item()}
+    finding.conclude(property_finding(TANH_SATURATES, examples, failure, measured, {"domain": "[−1000, 1000], float64"},
+                                      run_settings))
+
+
+# --- relu-gradient-is-zero-or-one ---------------------------------------------------------------
+
+RELU_GRADIENT = Claim(
+    "relu-gradient-is-zero-or-one",
+    "ReLU passes gradient 1 for positive inputs and exactly 0 for negative ones (dead units)",
+    "Week10 2.5",
+    "for every generated float32 vector without zeros, autograd's derivative of ReLU is exactly 1 where x > 0 and "
+    "exactly 0 where x < 0. " + sentence("relu-gradient-is-zero-or-one"),
+    false_failure=stated("relu-gradient-is-zero-or-one")[0], false_support=stated("relu-gradient-is-zero-or-one")[1],
+)
+
+
+def relu_derivative_is_step(x: torch.Tensor) -> bool:
+    return torch.equal(derivative_of("relu", x), (x > 0).to(x.dtype))
+
+
+def test_relu_gradient_is_zero_or_one(finding, artifacts, run_settings):
+    def check(values):
+        assert relu_derivative_is_step(torch.tensor(values, dtype=torch.float32)), "not exactly 0 or 1"
+
+    nonzero = st.lists(floats(-1e30, 1e30).filter(lambda v: v != 0), min_size=1, max_size=50)
+    examples, failure = run_property(check, nonzero)
+    grid = dense_grid(1e6).float()
+    grid = grid[grid != 0]
+    measured = {"grid_is_step": float(relu_derivative_is_step(grid)),
+                "derivative_at_zero": derivative_of("relu", torch.zeros(1)).item()}
+    x = torch.linspace(-5, 5, 401)
+    artifacts.save(RELU_GRADIENT.id, "relu_and_derivative", plots.functions(
+        x.numpy(), {"relu(x)": torch.relu(x).numpy(), "relu'(x) (autograd)": derivative_of("relu", x).numpy()},
+        "ReLU passes 1 or exactly 0"))
+    finding.conclude(property_finding(RELU_GRADIENT, examples, failure, measured,
+                                      {"domain": "float32 in [−1e30, 1e30] without 0",
+                                       "note": "at x = 0 torch's ReLU derivative is 0"}, run_settings))
+
+
+# --- sigmoid-not-zero-centred -------------------------------------------------------------------
+
+NOT_ZERO_CENTRED = Claim(
+    "sigmoid-not-zero-centred",
+    "after a sigmoid layer, the gradients of all weights into one unit share one sign for a given sample "
+    "(zig-zag updates); tanh does not force this",
+    "Week10 2.1, 2.3",
+    "for every generated model (weights in [−3, 3]) and sample (x1 in [−π, π], x2 in [0, 1]): in every layer fed by "
+    "a sigmoid layer (W2, W3, W4), each unit's incoming per-sample weight gradients share one sign; and among 2,000 "
+    "seeded random cases of the same kind, at least one tanh model has a unit whose incoming gradients differ in sign. "
+    + sentence("sigmoid-not-zero-centred"),
+    false_failure=stated("sigmoid-not-zero-centred")[0], false_support=stated("sigmoid-not-zero-centred")[1],
+)
+SIGN_CASES = 2000
+
+
+def single_network(activation: str, weights) -> StackedMLP:
+    w = torch.tensor(weights, dtype=torch.float64).reshape(4, 1, 2, 2)
+    hidden = get_activation(activation)
+    return StackedMLP(list(w), [torch.zeros(1, 1, 2, dtype=torch.float64)] * 4, [hidden] * 3 + [identity])
+
+
+def mixed_sign_units(activation: str, weights, sample) -> int:
+    """How many units in W2..W4 receive per-sample weight gradients of both signs."""
+    x = torch.tensor([sample[:2]], dtype=torch.float64)
+    y = torch.tensor([sample[2:]], dtype=torch.float64)
+    gradients = per_sample_weight_gradients(single_network(activation, weights), x, y)
+    mixed = 0
+    for g in gradients[1:]:
+        column = g[0, 0]  # [fan_in, fan_out]: column j holds the weights into unit j
+        mixed += int(((column > 0).any(dim=0) & (column < 0).any(dim=0)).sum())
+    return mixed
+
+
+def random_cases(seed: int, count: int):
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        sample = [rng.uniform(-math.pi, math.pi), rng.uniform(0, 1), *rng.uniform(-3, 3, 2)]
+        yield rng.uniform(-3, 3, 16).tolist(), sample
+
+
+def test_sigmoid_not_zero_centred(finding, artifacts, run_settings, seeds):
+    def check(case):
+        assert mixed_sign_units("sigmoid", *case) == 0, "mixed signs after a sigmoid layer"
+
+    cases = st.tuples(st.lists(floats(-3, 3), min_size=16, max_size=16),
+                      st.tuples(floats(-math.pi, math.pi), floats(0, 1), floats(-3, 3), floats(-3, 3)))
+    examples, failure = run_property(check, cases)
+    seeded = list(random_cases(seed_for(seeds(NOT_ZERO_CENTRED.id), "cases"), SIGN_CASES))
+    tanh_mixed = sum(mixed_sign_units("tanh", *case) > 0 for case in seeded)
+    sigmoid_mixed = sum(mixed_sign_units("sigmoid", *case) > 0 for case in seeded)
+    if failure is None and tanh_mixed == 0:
+        failure = {"falsifying_example": "none", "error": "no tanh case with mixed signs among the seeded ones"}
+    measured = {"tanh_share_with_mixed_signs": rate_interval(tanh_mixed, SIGN_CASES, CONFIDENCE).value,
+                "sigmoid_cases_with_mixed_signs": float(sigmoid_mixed)}
+    artifacts.save(NOT_ZERO_CENTRED.id, "gradient_signs", _sign_figure(run_settings))
+    finding.conclude(property_finding(NOT_ZERO_CENTRED, examples, failure, measured,
+                                      {"layers_checked": "W2, W3, W4 (fed by a hidden activation)",
+                                       "seeded_cases": SIGN_CASES}, run_settings))
+
+
+def _sign_figure(run_settings):
+    """Per-sample gradients into unit 1 of W2, weight from unit 1 against weight from unit 2, for one model."""
+    x, y = generate_data(SAMPLES, run_settings["seed"])
+    figure, axes = plots.plt.subplots(1, 2, figsize=(9, 4))
+    for ax, activation in zip(axes, ("sigmoid", "tanh")):
+        g = per_sample_weight_gradients(week10_mlp(activation, "uniform", [NOTEBOOK_SEED]), x, y)[1][0]
+        ax.scatter(g[:, 0, 0].numpy(), g[:, 1, 0].numpy(), s=8)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.set_title(f"{activation}: ∂L/∂W2[0,0] vs ∂L/∂W2[1,0] per sample", fontsize=9)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,56 @@
+"""Family C's shared setup (IN3050/4050 Week10): the notebook's model and data, the statistical protocol and the
+property-test helpers, for test_week10_activations.py, test_week10_gradients.py and test_week10_saturation.py."""
+
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+EXAMPLES = 500
+PROPERTY = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, report_multiple_bugs=False)
+ROUNDING = 1e-15  # absolute slack for float64 rounding: about 4.5 machine epsilons, on values of at most 1
+INITIALIZATIONS, SAMPLES, CONFIDENCE = 2000, 100, 0.99
+ACTIVATIONS, INITS = ("sigmoid", "tanh", "relu"), ("uniform", "glorot_normal")
+LAYERS = ["W1", "W2", "W3", "W4 (out)"]
+NOTEBOOK_SEED = 100
+SETUP = {"model": "2-2-2-2-2, hidden activation, linear output, zero biases", "samples": SAMPLES,
+         "loss": "per-sample MSE, mean over the 2 outputs"}
+
+
+def run_property(check, strategy) -> tuple[int, dict | None]:
+    """Run check over EXAMPLES generated inputs; (examples run, the falsifying example or None)."""
+    seen = []
+
+    @PROPERTY
+    @given(strategy)
+    def prop(value):
+        seen.append(value)
+        check(value)
+
+    try:
+        prop()
+    except AssertionError as error:
+        return len(seen), {"falsifying_example": repr(seen[-1])[:200], "error": str(error)[:200]}
+    return len(seen), None
+
+
+def property_finding(claim, examples, failure, measured: dict, setup: dict, run_settings):
+    """A property's finding: refuted by any counterexample; measured holds the grid's deterministic numbers."""
+    verdict = "supported" if failure is None else "refuted"
+    outcome = "no counterexample" if failure is None else f"counterexample: {failure['falsifying_example']}"
+    summary = f"{examples} generated examples, {outcome}; " + ", ".join(f"{k} {v:.3g}" for k, v in measured.items())
+    return claim.finding(verdict, summary, {"examples": examples, **measured, **({"failure": failure} if failure else {})},
+                         {"kind": "hypothesis property test", "max_examples": EXAMPLES, "grid_points": GRID_POINTS},
+                         {**setup, "root_seed": run_settings["seed"]})
+
+
+GRID_POINTS = 200_001
+
+
+def dense_grid(limit: float) -> torch.Tensor:
+    """GRID_POINTS evenly spaced float64 values over [−limit, limit], 0 included."""
+    return torch.linspace(-limit, limit, GRID_POINTS, dtype=torch.float64)
+
+
+floats = lambda low, high: st.floats(low, high, allow_nan=False, allow_infinity=False)
+vectors = lambda low, high: st.lists(floats(low, high), min_size=1, max_size=50)
+
