@@ -1,13 +1,6 @@
-"""Family B: dying ReLU, how nets die (born dead, decided at birth, the constant they output) (Lab3 problems 2 and 3; Lu et al. 2020, "Dying ReLU and Initialization").
+"""Family B, dying ReLU (Lu et al. 2020): how nets die: born dead in theory, decided at birth, the constant a collapsed net outputs.
 
-Protocol (docs/claims.md B, LuProtocol's defaults): 10 weight layers (9 hidden of width 2, a linear
-output), 1-D input and output, 3,000 points a run from U(−√7, √7), minibatch 64, MSE, Adam
-lr 1e-3, 100 epochs, He-normal weights and zero biases, 1,000 runs per setting, each with its own
-init, data and shuffles. Run k uses the same seeds in every setting, so settings differ only in
-what the protocol changes. Collapse: the output's range over a 2,001-point grid of the domain is at
-most 1e-3 of the target's range there (lib/collapse.py), reported at several tolerances too.
-The 100 epochs: the ReLU collapse fraction is flat from about epoch 30 and the healthy runs' median
-loss from about epoch 100 (figure collapse_vs_epoch of lu-relu-collapse-over-90).
+The protocol is in claims/lu_common.py.
 """
 
 import numpy as np
@@ -19,19 +12,12 @@ from lib import plots
 from lib.calibration import sentence, stated
 from lib.collapse import born_dead_cached, collapsed, dead_layers, first_dead_layer
 from lib.findings import Claim, paper
-from lib.lu import lab_runs
 from lib.seeding import seed_for
 from lib.stats import matches_rate, mean_interval, rate_interval
 from lib.theory import born_dead_probability
 
 pytestmark = pytest.mark.claims
 
-
-@pytest.fixture(scope="module")
-def lu(seeds, device, experiment_cache):
-    """lu(protocol, first_run=0) -> LuRun (lib.lu.lab_runs): run k has the same seeds in every setting, each block
-    trained once."""
-    return lab_runs(experiment_cache, seeds("dying-relu"), device)
 
 
 # --- relu-born-dead-theory ----------------------------------------------------------------------

@@ -1,13 +1,6 @@
-"""Family B: dying ReLU, the headline and Leaky ReLU (Lab3 problems 2 and 3; Lu et al. 2020, "Dying ReLU and Initialization").
+"""Family B, dying ReLU (Lu et al. 2020): the headline (over 90% collapse) and Leaky ReLU (Lab3 problems 2 and 3).
 
-Protocol (docs/claims.md B, LuProtocol's defaults): 10 weight layers (9 hidden of width 2, a linear
-output), 1-D input and output, 3,000 points a run from U(−√7, √7), minibatch 64, MSE, Adam
-lr 1e-3, 100 epochs, He-normal weights and zero biases, 1,000 runs per setting, each with its own
-init, data and shuffles. Run k uses the same seeds in every setting, so settings differ only in
-what the protocol changes. Collapse: the output's range over a 2,001-point grid of the domain is at
-most 1e-3 of the target's range there (lib/collapse.py), reported at several tolerances too.
-The 100 epochs: the ReLU collapse fraction is flat from about epoch 30 and the healthy runs' median
-loss from about epoch 100 (figure collapse_vs_epoch of lu-relu-collapse-over-90).
+The protocol is in claims/lu_common.py.
 """
 from dataclasses import replace
 
@@ -33,18 +26,11 @@ from lib import plots
 from lib.calibration import sentence, stated
 from lib.collapse import HEADLINE_TOLERANCE, TOLERANCES, collapse_count, collapsed, collapsed_runs, output_range
 from lib.findings import Claim, combine_verdicts, paper
-from lib.lu import lab_runs
 from lib.stats import lower_in_every_group
 from lib.targets import FORMULAS, get_target
 
 pytestmark = pytest.mark.claims
 
-
-@pytest.fixture(scope="module")
-def lu(seeds, device, experiment_cache):
-    """lu(protocol, first_run=0) -> LuRun (lib.lu.lab_runs): run k has the same seeds in every setting, each block
-    trained once."""
-    return lab_runs(experiment_cache, seeds("dying-relu"), device)
 
 
 # --- lu-relu-collapse-over-90 -------------------------------------------------------------------

@@ -16,7 +16,7 @@ from lib.calibration import sentence, stated
 from lib.collapse import born_constant, born_constant_cached, collapse_count, collapsed_runs
 from lib.findings import Claim, paper
 from lib.initializers import LAYER_INITIALIZERS, beta_2_1, layer_initializer, rai
-from lib.lu import LAB_SNAPSHOTS, LuProtocol, lab_runs, run_lu
+from lib.lu import LAB_SNAPSHOTS, LuProtocol, run_lu
 from lib.seeding import child, seed_for
 from lib.stats import less_often, lower_in_every_group, rate_interval, rate_ratio
 from lib.targets import grid
@@ -36,11 +36,6 @@ PAPER = paper("symmetric init 91.9% → RAI 29.2% and He 93.8% → RAI 32.6% on 
 def negative_rai(count, fan_in, fan_out, generator):
     """A deliberately broken RAI: the one asymmetric entry of each neuron drawn from −Beta(2, 1), negative."""
     return rai(count, fan_in, fan_out, generator, positive=lambda shape, g: -beta_2_1(shape, g))
-
-
-@pytest.fixture(scope="module")
-def lu(seeds, device, experiment_cache):
-    return lab_runs(experiment_cache, seeds("dying-relu"), device)
 
 
 # --- rai-reduces-collapse -----------------------------------------------------------------------

@@ -1,12 +1,6 @@
-"""Family C, gradients over many initializations: activation functions and gradient flow in a small network (IN3050/4050 Week10, exercises 1.2–2.8).
+"""Family C, Week10 (IN3050/4050): gradients over 2,000 initializations (exercises 2.2–2.8).
 
-Protocol (docs/claims.md C): the notebook's model, input 2 → 3 × [Dense(2) + activation] → Dense(2) linear,
-zero biases, RandomUniform(−1, 1) or GlorotNormal weights; data from the course helper's
-generateData(n = 100); per-sample MSE gradients with respect to each layer's weights. Statistical
-claims run over 2,000 independent initializations (99% intervals); exact claims are hypothesis
-property tests, whose verdict is the property's, and whose recorded numbers (worst deviation, shares)
-come from a fixed dense grid or a seeded sample, so a finding reads the same in every run, xdist too
-(hypothesis draws some examples from constants in the loaded modules, which differ per process).
+The protocol is in claims/week10_common.py.
 """
 import math
 

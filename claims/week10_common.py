@@ -1,5 +1,14 @@
-"""Family C's shared setup (IN3050/4050 Week10): the notebook's model and data, the statistical protocol and the
-property-test helpers, for test_week10_activations.py, test_week10_gradients.py and test_week10_saturation.py."""
+"""Family C's shared setup (IN3050/4050 Week10, exercises 1.2–2.8), for test_week10_activations.py,
+test_week10_gradients.py and test_week10_saturation.py.
+
+Protocol (docs/claims.md C): the notebook's model, input 2 → 3 × [Dense(2) + activation] → Dense(2) linear,
+zero biases, RandomUniform(−1, 1) or GlorotNormal weights; data from the course helper's
+generateData(n = 100); per-sample MSE gradients with respect to each layer's weights. Statistical
+claims run over 2,000 independent initializations (99% intervals); exact claims are hypothesis
+property tests, whose verdict is the property's, and whose recorded numbers (worst deviation, shares)
+come from a fixed dense grid or a seeded sample, so a finding reads the same in every run, xdist too
+(hypothesis draws some examples from constants in the loaded modules, which differ per process).
+"""
 
 import torch
 from hypothesis import given, settings
