@@ -6,6 +6,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from lib.atomic import write_with  # noqa: E402
 
@@ -165,6 +166,8 @@ def rate_lines(x, lines: dict[str, np.ndarray], xlabel: str, ylabel: str, title:
             ax.plot(x, theory[label], color=look["color"], linewidth=1)
     if log_x:
         ax.set_xscale("log")
+        ax.set_xticks(list(x), [f"{v:g}" for v in x])  # the measured points, not 2×10⁰, 3×10⁰, …
+        ax.xaxis.set_minor_formatter(NullFormatter())
     return _finish(figure, ax, xlabel, ylabel, title)
 
 
