@@ -1,4 +1,4 @@
-"""Family B, dying ReLU (Lu et al. 2020): how nets die: born dead in theory, decided at birth, the constant a collapsed net outputs.
+"""Family B, dying ReLU (Lu et al. 2020): how nets die (born dead in theory, decided at birth, the constant output).
 
 The protocol is in claims/lu_common.py.
 """

@@ -94,8 +94,8 @@ def anatomy(run) -> dict:
     return {"collapsed": collapsed_count, "born_collapsed": int(born.sum()),
             "born_collapsed_of_collapsed": rate_interval(int((born & final).sum()), max(collapsed_count, 1), CONFIDENCE),
             "died_in_training": int((final & ~born).sum()), "revived_in_training": int((born & ~final).sum()),
-            "by_epoch": {str(s): rate_interval(int(collapsed_runs(run, net=run.training.snapshots[s]).sum()), run.protocol.runs,
-                                               CONFIDENCE) for s in LAB_SNAPSHOTS}}
+            "by_epoch": {str(s): rate_interval(int(collapsed_runs(run, net=run.training.snapshots[s]).sum()),
+                                               run.protocol.runs, CONFIDENCE) for s in LAB_SNAPSHOTS}}
 
 
 def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, monkeypatch):
@@ -125,8 +125,9 @@ BORN_LESS = Claim(
     f"Clopper–Pearson lower bound at 1 − {BORN_ALPHA}/{CELLS}; below it {BORN_RUNS:,} nets cannot tell a reduction "
     f"from none); the claim holds if in every judged cell a one-sided Fisher exact test of 'RAI is born dead less "
     f"often' is significant at {BORN_ALPHA}/{CELLS} (Bonferroni over the {CELLS} cells). The ratio RAI/He is "
-    "reported per cell: Lu et al.'s depth theorem (a ReLU net is born dead with probability tending to 1 as depth "
-    "grows, whatever its symmetric or asymmetric start) is why deep, narrow cells approach 1 under both. "
+    "reported per cell: Lu et al.'s depth theorem (with symmetric weights a ReLU net is born dead with probability "
+    "tending to 1 as depth grows) is why He's deep, narrow cells approach 1, and RAI, which lowers each layer's "
+    "chance of dying without removing it, follows as depth grows, so the ratio rises toward 1 there. "
     + sentence("rai-born-dead-less-often") + ". Earlier rule: 'far less often', read as at most half as often "
     "(RAI's upper bound below half He's lower bound); 'far' was the catalogue's word, not the paper's, and the "
     "depth theorem makes it false in deep, narrow cells",
