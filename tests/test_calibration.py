@@ -196,3 +196,16 @@ def test_fisher_less_rejects_matches_simulated_tables(control, treated, alpha):
     hits = sum(stats.fisher_exact([[t, n - t], [c, n - c]], alternative="less").pvalue <= alpha
                for c, t in zip(rng.binomial(n, control, draws), rng.binomial(n, treated, draws)))
     assert within(int(hits), draws, er.fisher_less_rejects(n, control, treated, alpha))
+
+
+def test_a_claim_is_slow_in_the_calibration_exactly_when_its_test_is_marked_slow():
+    """The slow studies are skipped unless --claims-slow: the mark must sit on the claim's own test (a mark on a
+    helper above it once let the 128,000-run study into the default run)."""
+    tests = {}
+    for path in sorted((ROOT / "claims").glob("test_*.py")):
+        module = importlib.import_module(f"claims.{path.stem}")
+        tests |= {name[len("test_"):].replace("_", "-"): function for name, function in vars(module).items()
+                  if name.startswith("test_") and callable(function)}
+    for claim, entry in calibration.REGISTRY.items():
+        marks = {mark.name for mark in getattr(tests[claim], "pytestmark", [])}
+        assert ("slow" in marks) == entry.slow, claim
