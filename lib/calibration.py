@@ -499,15 +499,21 @@ def _deep_relu():
     return parts, [xavier_line, cv_line]
 
 
+def converge_misses(whose: str) -> tuple[float, str]:
+    """A 22-layer-like net's 'converges' part at the design's loss ln 10 / 3: the chance its 99% upper bound over 8
+    seeds is not below 0.5·ln 10, with the nuisance line (the CV of He's 22-layer final loss)."""
+    cv, cv_line = nuisance(f"CV of He's 22-layer final loss over seeds, held at the design's loss {whose}",
+                           0.028393 / 0.21918)
+    design = LN10 / 3
+    return er.t_bound_misses(SEEDS, 0.99, (0.5 * LN10 - design) / (cv * design)), cv_line
+
+
 @calibrates("he-22-layer-both-converge",
             "at a declared final loss of two thirds of the threshold (ln 10 / 3) for both initializers, He two "
             f"epochs sooner in every seed, and a declared chance of {STALL:g} that a seed stalls",
             "at a true mean loss of 0.5·ln 10, or He no sooner than Xavier")
 def _he_22():
-    cv, cv_line = nuisance("CV of He's 22-layer final loss over seeds, held at the design's loss (Xavier's too)",
-                           0.028393 / 0.21918)
-    design = LN10 / 3
-    converge = er.t_bound_misses(SEEDS, 0.99, (0.5 * LN10 - design) / (cv * design))
+    converge, cv_line = converge_misses("(Xavier's too)")
     epochs = np.arange(2, 2 + SEEDS)
     p_value = float(stats.wilcoxon(epochs, epochs + 2, alternative="less").pvalue)
     parts = [Part("Xavier's upper bound below 0.5·ln 10", converge, SIZE, T_NONCENTRAL),
@@ -524,8 +530,7 @@ def _he_22():
             "random; He at he-22-layer-both-converge's design at every depth",
             "no association of Xavier's epoch with depth, or He's mean loss at 0.5·ln 10 at one depth", slow=True)
 def _he_depth():
-    cv, cv_line = nuisance("CV of He's 22-layer final loss over seeds, held at the design's loss", 0.028393 / 0.21918)
-    converge = er.t_bound_misses(SEEDS, 0.99, (0.5 * LN10 - LN10 / 3) / (cv * LN10 / 3))
+    converge, cv_line = converge_misses("(at every depth)")
     rng, draws = np.random.default_rng(np.random.SeedSequence([SEED, 30])), 2000
     depth = np.repeat(np.arange(5), SEEDS)
     misses = sum(stats.kendalltau(depth, 2 + depth + rng.integers(-1, 2, depth.size), alternative="greater").pvalue
