@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from _pytest.config.findpaths import determine_setup
 
-from lib import atomic, environment, html_report, progress, record, report, settings
+from lib import atomic, cache_limit, environment, html_report, progress, record, report, settings
 from lib.cache import ExperimentCache
 from lib.findings import ClaimRefuted, Finding
 from lib.plots import save_figure
@@ -21,6 +21,7 @@ COLLECTOR = pytest.StashKey["FindingsCollector"]()
 SETTINGS = pytest.StashKey[dict]()
 CACHE = pytest.StashKey[ExperimentCache]()
 RECORD = pytest.StashKey[tuple]()
+PRUNED = pytest.StashKey[cache_limit.Pruned]()
 
 
 def pytest_addoption(parser):
@@ -30,16 +31,20 @@ def pytest_addoption(parser):
     group.addoption("--device", default=None, help="torch device for the engine: cpu or cuda[:N] (ini: claims_device)")
     group.addoption("--claims-cache", default=None, help="folder of the experiment cache (ini: claims_cache)")
     group.addoption("--no-claims-cache", action="store_true", help="compute every experiment; read and write no cache")
+    group.addoption("--claims-cache-max", default=None, metavar="SIZE",
+                    help="after the run, remove least-recently-used cache entries until the cache fits in SIZE "
+                         "(500MB, 2GB; never one this run used) (ini: claims_cache_max, default 2GB)")
     group.addoption("--claims-slow", action="store_true",
                     help="run the slow studies too (tests marked slow; skipped otherwise, saying so)")
     parser.addini("artifacts", "folder for figures and findings", default="artifacts")
     parser.addini("claims_seed", "root seed of every stochastic claim", default="20101")
     parser.addini("claims_device", "torch device for the engine", default="cpu")
     parser.addini("claims_cache", "folder of the experiment cache", default=".claims-cache")
+    parser.addini("claims_cache_max", "the experiment cache's size limit (500MB, 2GB)", default="2GB")
 
 
 OPTIONS = {"--artifacts": "artifacts", "--claims-seed": "claims_seed", "--device": "claims_device",
-           "--claims-cache": "claims_cache"}
+           "--claims-cache": "claims_cache", "--claims-cache-max": "claims_cache_max"}
 
 
 SLOW_SKIP = "a slow study (tens of minutes or more on 2 cores): run it with --claims-slow"
@@ -103,6 +108,8 @@ def pytest_configure(config):
             "threads_per_process": settings.set_thread_count(_xdist_workers(config) or _worker_count(config)),
             "cache": None if config.getoption("--no-claims-cache") else settings.prepare_writable_dir(
                 _folder(config, "--claims-cache"), "claims cache folder"),
+            "cache_max": cache_limit.parse_size(option("--claims-cache-max")),
+            "started_at": time.time(),  # cache entries used since then belong to this run: never pruned
         }
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
@@ -262,6 +269,7 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_sessionfinish(session):
     config = session.config
+    _keep_cache_within_its_cap(config)
     if COLLECTOR in config.stash and hasattr(config, "workerinput"):
         config.workeroutput["claims_left_out"] = config.stash[COLLECTOR].claims_left_out
     if COLLECTOR not in config.stash or hasattr(config, "workerinput") or not config.stash[COLLECTOR].findings:
@@ -276,6 +284,14 @@ def pytest_sessionfinish(session):
     atomic.write_text(root / "findings.json", report.findings_json(merged, _environment(config)))
     atomic.write_text(root / "FINDINGS.md", report.findings_markdown(merged, run))
     atomic.write_text(root / "index.html", html_report.render(merged, run))
+
+
+def _keep_cache_within_its_cap(config) -> None:
+    """In the controlling process, once the workers are done: least-recently-used entries out until the cache fits."""
+    if CACHE not in config.stash or config.stash[CACHE].folder is None or hasattr(config, "workerinput"):
+        return
+    run = config.stash[SETTINGS]
+    config.stash[PRUNED] = cache_limit.prune(config.stash[CACHE].folder, run["cache_max"], run["started_at"])
 
 
 def _command(config) -> str:
@@ -302,6 +318,15 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(line)
     root = config.stash[SETTINGS]["artifacts"]
     terminalreporter.write_line(f"written: {root / 'index.html'}, {root / 'findings.json'}, {root / 'FINDINGS.md'}")
-    cache = config.stash[CACHE]
-    if cache.folder is not None:
-        terminalreporter.write_line(f"experiment cache: {cache.folder} holds {cache.size_bytes() / 2**20:.1f} MiB")
+    if PRUNED in config.stash:
+        terminalreporter.write_line(_cache_line(config.stash[CACHE].folder, config.stash[PRUNED],
+                                                config.stash[SETTINGS]["cache_max"]))
+
+
+def _cache_line(folder, pruned: cache_limit.Pruned, cap: int) -> str:
+    line = f"experiment cache: {folder} holds {cache_limit.human(pruned.left)} (cap {cache_limit.human(cap)})"
+    if pruned.removed:
+        line += f"; removed {pruned.removed} least recently used entries ({cache_limit.human(pruned.freed)})"
+    if pruned.left > cap:
+        line += f"; over the cap because this run used {pruned.kept_in_use} of the entries it would remove"
+    return line

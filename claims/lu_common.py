@@ -13,7 +13,7 @@ loss from about epoch 100 (figure collapse_vs_epoch of lu-relu-collapse-over-90)
 from functools import cache
 
 from lib.collapse import HEADLINE_TOLERANCE, collapse_count, collapsed_fractions
-from lib.lu import LAB_SNAPSHOTS, LuProtocol
+from lib.lu import LAB_SNAPSHOTS, LuProtocol, blocks
 from lib.sequential import STAGES, SequentialRateRule, decide_sequentially
 from lib.stats import rate_interval, rate_verdict
 from lib.targets import grid
@@ -31,13 +31,16 @@ GRID = grid()
 
 def sequential_collapse(lu, protocol: LuProtocol, rule: SequentialRateRule):
     """Decide 'collapse rate > threshold' sequentially: the protocol's runs (the first stage), then the runs up to
-    each next stage, each block trained once."""
+    each next stage, trained and counted in blocks of at most lib.lu.BLOCK_RUNS (memory stays bounded however
+    high the rule's cap), each block once."""
     first_run = dict(zip(rule.stages, [0, *rule.stages]))
 
     @cache
     def block(last: int) -> int:
-        run = lu(protocol.but(runs=last - first_run[last]), first_run[last]) if first_run[last] else lu(protocol)
-        return collapse_count(run)
+        if not first_run[last]:
+            return collapse_count(lu(protocol))
+        return sum(collapse_count(lu(protocol.but(runs=runs), start))
+                   for start, runs in blocks(first_run[last], last - first_run[last]))
 
     return decide_sequentially(rule, lambda n: sum(block(stage) for stage in rule.stages if stage <= n))
 

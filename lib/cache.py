@@ -6,11 +6,14 @@ scipy, and a hash of the source of every `lib/` module the experiment runs throu
 invalidates the entry. Entries are written atomically (a temporary file and a rename) under a file lock
 (filelock), so two xdist workers that need one experiment compute it once; an entry that cannot be read back
 whole is computed again and replaced. Every result is also kept in memory for the rest of the process.
+Serving or writing an entry marks it used (its npz's modification time), so `lib.cache_limit` can keep the
+cache within a size by removing the least recently used; `python -m lib.cache` prints its size per kind.
 """
 import ast
 import functools
 import hashlib
 import json
+import os
 import platform
 import warnings
 import zipfile
@@ -55,11 +58,24 @@ def lib_modules_used(module: str) -> list[str]:
 
 @functools.cache
 def source_hash(module: str, lib: Path = LIB) -> str:
-    """sha256 over the source of module and every lib module it imports."""
+    """sha256 over the code of module and every lib module it imports: their syntax trees without docstrings, so
+    editing a comment or a docstring keeps the cache, and any change to what runs recomputes."""
     digest = hashlib.sha256()
     for name in lib_modules_used(module):
-        digest.update(name.encode() + b"\0" + (lib / f"{name.removeprefix('lib.')}.py").read_bytes())
+        digest.update(name.encode() + b"\0" + code_text((lib / f"{name.removeprefix('lib.')}.py").read_text()).encode())
     return digest.hexdigest()
+
+
+def code_text(source: str) -> str:
+    """The source's syntax tree, its docstrings removed (comments never reach the tree)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
 
 
 @dataclass
@@ -73,7 +89,9 @@ class ExperimentCache:
     log: list = field(default_factory=list)  # (kind, "cache" | "computed") per experiment asked for, in order
 
     def load_or_compute(self, kind: str, key: dict, module: str, compute: Callable[[], Arrays],
-                        label: str = "") -> Arrays:
+                        label: str = "", remember: bool = True) -> Arrays:
+        """The experiment's arrays; remember False: not held in memory for the rest of the process (a long
+        sequence of blocks, each read once, stays within bounded memory)."""
         full_key = {"kind": kind, "key": key, "versions": versions(), "source": source_hash(module)}
         text = json.dumps(full_key, sort_keys=True, default=str)
         digest = hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -84,7 +102,8 @@ class ExperimentCache:
             arrays, origin = compute(), "computed"
         else:
             arrays, origin = self._from_disk(self.folder / kind / digest, text, compute)
-        self.memory[digest] = (arrays, origin)
+        if remember:
+            self.memory[digest] = (arrays, origin)
         self.log.append((kind, origin))
         return arrays
 
@@ -93,6 +112,7 @@ class ExperimentCache:
         with FileLock(str(stem) + ".lock"):
             arrays = read_entry(stem.with_suffix(".npz"), key_text)
             if arrays is not None:
+                _mark_used(stem.with_suffix(".npz"))
                 return arrays, "cache"
             arrays = compute()
             write_arrays(stem.with_suffix(".npz"), __key__=np.array(key_text), **arrays)
@@ -113,6 +133,14 @@ class ExperimentCache:
         if self.folder is None or not self.folder.exists():
             return 0
         return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+
+
+def _mark_used(path: Path) -> None:
+    """Used now: the last entry to go when the cache is pruned (lib.cache_limit). A read-only cache stays as it is."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
 
 
 def _reported(compute, name: str):
@@ -136,3 +164,9 @@ def read_entry(path: Path, key_text: str) -> Arrays | None:
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         warnings.warn(f"experiment cache entry {path} is damaged ({error}); computing it again", stacklevel=2)
         return None
+
+
+if __name__ == "__main__":
+    from lib.cache_limit import main
+
+    raise SystemExit(main())

@@ -15,11 +15,12 @@ ENGINES = {"auto": "the kernel on the CPU, torch elsewhere", "kernel": "numba, C
 
 @dataclass
 class TrainingRun:
-    """The trained networks, the networks at each snapshot epoch (0 = at initialization), the losses [epochs, K]."""
+    """The trained networks, the networks at each snapshot epoch (0 = at initialization), the losses [epochs, K]
+    (None where they were not kept)."""
 
     final: StackedMLP
     snapshots: dict[int, StackedMLP]
-    losses: np.ndarray
+    losses: np.ndarray | None
 
 
 def flat_parameters(net: StackedMLP) -> np.ndarray:

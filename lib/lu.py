@@ -91,10 +91,11 @@ def lu_networks(protocol: LuProtocol, seeds: list[int], device: str = "cpu") -> 
                             seeds, device)
 
 
-def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epochs=(), device: str = "cpu",
+def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epochs=(0,), device: str = "cpu",
            first_run: int = 0) -> LuRun:
     """Initialize, draw the data of and train protocol.runs networks, runs first_run, first_run + 1, …, each from
-    its own spawned seeds (so runs 1000..1999 extend runs 0..999 without retraining them)."""
+    its own spawned seeds (so runs 1000..1999 extend runs 0..999 without retraining them); the networks are kept at
+    snapshot_epochs (0 = at initialization) and at the end."""
     runs = protocol.runs
     require_count("first run", first_run, minimum=0)
     seeds_of = lambda label: network_seeds(child(sequence, label), runs, first_run)
@@ -102,49 +103,64 @@ def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epoc
     x, y = training_sets(protocol.target, protocol.train_points, seeds_of("data"))
     training = train_regression(net, protocol.hidden_slope, x, y, seeds_of("shuffle"),
                                 protocol.epochs, protocol.batch_size, protocol.optimizer, protocol.lr,
-                                protocol.momentum, snapshot_epochs=sorted({0, *snapshot_epochs}), device=device)
+                                protocol.momentum, snapshot_epochs=sorted(set(snapshot_epochs)), device=device)
     values = get_target(protocol.target)(grid())
     return LuRun(protocol, y.mean(axis=1), float(values.max() - values.min()), training)
 
 
 def run_lu_cached(cache: ExperimentCache, protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epochs=(),
-                  device: str = "cpu", first_run: int = 0) -> LuRun:
-    """run_lu through the experiment cache: trained once per protocol, seeds, runs, snapshots, device and lib code."""
-    snapshots = sorted({0, *snapshot_epochs})
+                  device: str = "cpu", first_run: int = 0, losses: bool = True) -> LuRun:
+    """run_lu through the experiment cache: trained once per protocol, seeds, runs, snapshots, device and lib code.
+
+    Only what is asked for is stored: the final networks, those at snapshot_epochs, the losses when losses."""
+    snapshots = sorted(set(snapshot_epochs))
     key = {"protocol": protocol.record(), "entropy": str(sequence.entropy), "spawn_key": list(sequence.spawn_key),
-           "first_run": first_run, "snapshots": snapshots, "device": device,
+           "first_run": first_run, "snapshots": snapshots, "losses": losses, "device": device,
            "init_code": code_digest(protocol.weight_init, protocol.bias_init)}
-    compute = lambda: run_arrays(run_lu(protocol, sequence, snapshots, device, first_run))
+    compute = lambda: run_arrays(run_lu(protocol, sequence, snapshots, device, first_run), losses)
     label = (f"{protocol.target} {protocol.activation} {protocol.weight_layers}×{protocol.width}, runs "
              f"{first_run:,}–{first_run + protocol.runs - 1:,}, {protocol.epochs} epochs")
-    return run_from_arrays(protocol, cache.load_or_compute("lu-run", key, __name__, compute, label))
+    return run_from_arrays(protocol, cache.load_or_compute("lu-run", key, __name__, compute, label,
+                                                           remember=first_run == 0))
 
 
 LAB_SNAPSHOTS = (0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100)  # epochs kept of the protocol's first runs
+BLOCK_RUNS = 4000  # runs trained at once past the first block: x and y of 3,000 points a run take 96 MB each
 
 
 def lab_runs(cache: ExperimentCache, sequence: np.random.SeedSequence, device: str = "cpu"):
-    """run(protocol, first_run=0) -> LuRun of runs first_run .. first_run + protocol.runs − 1 under the lab's seeds:
-    run k has the same init, data and shuffle seeds in every setting (per target), each block trained once (cached);
-    the first block keeps LAB_SNAPSHOTS, later blocks (sequential extensions) only their final nets."""
-    def run(protocol: LuProtocol, first_run: int = 0) -> LuRun:
-        snapshots = LAB_SNAPSHOTS if first_run == 0 else ()
-        return run_lu_cached(cache, protocol, child(sequence, protocol.target), snapshots, device, first_run)
+    """run(protocol, first_run=0, snapshots=LAB_SNAPSHOTS) -> LuRun of runs first_run .. first_run + protocol.runs − 1
+    under the lab's seeds: run k has the same init, data and shuffle seeds in every setting (per target), each block
+    trained once (cached). A first block keeps the networks at snapshots and the losses; later blocks (sequential
+    extensions, which claims only count) keep their final networks alone and are not held in memory."""
+    def run(protocol: LuProtocol, first_run: int = 0, snapshots=LAB_SNAPSHOTS) -> LuRun:
+        first = first_run == 0
+        return run_lu_cached(cache, protocol, child(sequence, protocol.target), snapshots if first else (), device,
+                             first_run, losses=first)
     return run
 
 
-def run_arrays(run: LuRun) -> dict:
-    """A LuRun as plain arrays (the kernel's flat parameter layout), for the cache."""
+def blocks(first_run: int, runs: int, size: int = BLOCK_RUNS) -> list[tuple[int, int]]:
+    """Runs first_run .. first_run + runs − 1 as (first run, runs) blocks of at most size, cut at multiples of size,
+    so a block is the same whichever stage asks for it (and so cached once)."""
+    cuts = sorted({first_run, first_run + runs, *range((first_run // size + 1) * size, first_run + runs, size)})
+    return [(start, end - start) for start, end in zip(cuts, cuts[1:])]
+
+
+def run_arrays(run: LuRun, losses: bool = True) -> dict:
+    """A LuRun as plain arrays (the kernel's flat parameter layout), for the cache; its losses only when losses."""
     epochs = sorted(run.training.snapshots)
+    size = (len(epochs), run.protocol.runs, flat_parameters(run.final).shape[1])
     return {"final": flat_parameters(run.final), "snapshot_epochs": np.array(epochs, dtype=np.int64),
-            "snapshots": np.stack([flat_parameters(run.training.snapshots[e]) for e in epochs]),
-            "losses": run.training.losses, "target_mean": run.target_mean, "target_range": np.array(run.target_range)}
+            "snapshots": np.stack([flat_parameters(run.training.snapshots[e]) for e in epochs]) if epochs else np.zeros(size),
+            "target_mean": run.target_mean, "target_range": np.array(run.target_range)} | (
+        {"losses": run.training.losses} if losses else {})
 
 
 def run_from_arrays(protocol: LuProtocol, arrays: dict) -> LuRun:
     template = lu_template(protocol)
     snapshots = {int(e): stacked_from_flat(s, template) for e, s in zip(arrays["snapshot_epochs"], arrays["snapshots"])}
-    training = TrainingRun(stacked_from_flat(arrays["final"], template), snapshots, arrays["losses"])
+    training = TrainingRun(stacked_from_flat(arrays["final"], template), snapshots, arrays.get("losses"))
     return LuRun(protocol, arrays["target_mean"], float(arrays["target_range"]), training)
 
 

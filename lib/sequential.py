@@ -15,7 +15,21 @@ from scipy import stats
 from lib.naming import require_count, require_finite, require_probability
 from lib.stats import Estimate, geometric_mean_interval, rate_interval
 
-STAGES = (1000, 2000, 4000, 8000, 16000, 32000)
+
+
+def doubling_stages(cap: int, first: int = 1000) -> tuple:
+    """The looks first, 2·first, 4·first, … up to cap, the rule's largest sample (a power-of-two multiple of first)."""
+    require_count("first look", first)
+    require_count("cap", cap)
+    stages = [first]
+    while stages[-1] < cap:
+        stages.append(2 * stages[-1])
+    if stages[-1] != cap:
+        raise ValueError(f"cap {cap!r} is not first look {first} times a power of two; give e.g. {stages[-2]:,} or {stages[-1]:,}")
+    return tuple(stages)
+
+
+STAGES = doubling_stages(32_000)  # the default cap: what confirming a rate of 0.91 against 0.90 takes
 
 
 @dataclass(frozen=True)

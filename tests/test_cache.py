@@ -78,7 +78,12 @@ def test_editing_lib_code_an_experiment_uses_makes_it_compute_again(tmp_path):
     assert run()[0] == "computed" and run()[:3] == ["from", "the", "cache"]
     targets = tmp_path / "lib" / "targets.py"  # training_sets draws every run's data
     source = targets.read_text()
-    edited = source.replace("    function = get_target(target)\n", "    function = get_target(target)  # an edit\n", 1)
+    commented = source.replace("    function = get_target(target)\n", "    function = get_target(target)  # a note\n", 1)
+    commented = commented.replace('"""', '"""A docstring edited. ', 1)
+    assert commented != source
+    targets.write_text(commented)
+    assert run()[:3] == ["from", "the", "cache"]  # comments and docstrings do not run
+    edited = source.replace("    function = get_target(target)\n", "    function = get_target(target)\n    unused = 0\n", 1)
     assert edited != source
     targets.write_text(edited)
     assert run()[0] == "computed"  # the same numbers, but the code changed: never served as if it had not

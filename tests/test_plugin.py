@@ -118,6 +118,7 @@ def test_xdist_gives_the_same_findings_as_a_serial_run(project):
     (["--claims-seed", "-3"], "claims seed '-3' is negative"),
     (["--artifacts", "/proc/no-such-place"], "artifacts folder '/proc/no-such-place' cannot be written"),
     (["--device", "tpu"], "device 'tpu'"),
+    (["--claims-cache-max", "lots"], "cache size 'lots' is not a size; give a number with a unit: 500MB, 2GB"),
 ])
 def test_bad_options_stop_the_run_with_one_line(project, args, message):
     result = project.runpytest_subprocess(*args)

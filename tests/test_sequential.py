@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from lib.sequential import (STAGES, SequentialBandRule, SequentialRateRule, decide_sequentially, false_failure_bound,
-                            simulate_verdicts, undecided_at_the_cap)
+from lib.sequential import (STAGES, SequentialBandRule, SequentialRateRule, decide_sequentially, doubling_stages,
+                            false_failure_bound, simulate_verdicts, undecided_at_the_cap)
 
 RULE = SequentialRateRule(threshold=0.90)  # 1,000 to 32,000 runs, alpha 0.05 over 6 looks (the over-90 claim corrects its refuted side)
 DRAWS = 20_000
@@ -82,7 +82,7 @@ def test_a_band_rule_with_no_lower_edge_is_accepted():
 
 # --- the third outcome, 'at' the threshold (lu-collapse-protocol-sensitivity) -----------------------
 
-AT_RULE = SequentialRateRule(0.90, stages=(*STAGES, 64_000, 128_000), alpha=0.05, refute_alpha=0.05 / 9,
+AT_RULE = SequentialRateRule(0.90, stages=doubling_stages(128_000), alpha=0.05, refute_alpha=0.05 / 9,
                              at_band=(0.895, 0.905))
 
 
@@ -108,3 +108,12 @@ def test_the_false_failure_bound_counts_the_at_outcome():
 def test_an_at_band_must_straddle_the_threshold(band):
     with pytest.raises(ValueError, match="at_band must be"):
         SequentialRateRule(0.90, at_band=band)
+
+
+def test_a_rules_cap_is_a_parameter():
+    assert doubling_stages(32_000) == STAGES == (1000, 2000, 4000, 8000, 16000, 32000)
+    assert doubling_stages(128_000)[-2:] == (64_000, 128_000) and doubling_stages(1000) == (1000,)
+    with pytest.raises(ValueError, match="cap 100000 is not first look 1000 times a power of two"):
+        doubling_stages(100_000)
+    with pytest.raises(ValueError, match="cap"):
+        doubling_stages(0)
