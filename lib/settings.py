@@ -54,6 +54,17 @@ def set_thread_count(workers: int = 1) -> int:
     return threads
 
 
+CORES_VARIABLE = "CLAIMS_CORES"  # set by a sweep's worker (lib.sweep): the cores this run may use
+
+
+def available_cores() -> int:
+    """The cores this run may use: CLAIMS_CORES where a sweep's worker set it, else the cores this process may run on."""
+    given = os.environ.get(CORES_VARIABLE, "").strip()
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def threads_for(workers: int) -> int:
-    """The cores of this machine divided among workers processes, at least one each."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+    """The cores this run may use divided among workers processes, at least one each."""
+    return max(1, available_cores() // max(1, workers))

@@ -1,20 +1,23 @@
-"""`python -m lib.stability --seeds 1-20 [-k EXPR] [-m MARKEXPR] [-n WORKERS]`: the claims under many root seeds.
+"""`python -m lib.stability --seeds 1-20 [-k EXPR] [-m MARKEXPR] [--workers N | --scheduler ADDRESS]`.
 
 Runs the claims once per root seed (`pytest --claims-seed S`, each seed's findings in its own folder) and
 prints, per claim, how often each verdict came out; a claim whose verdict is not the same at every seed is
-flagged. Exits 1 when any claim is flagged, so CI can run it too.
+flagged. Exits 1 when any claim is flagged, so CI can run it too. The seeds run one after another here, or
+as tasks on Dask workers (lib/sweep.py): `--workers N` on this machine, `--scheduler ADDRESS` on a cluster.
+The findings of every seed are kept together in one record, `<artifacts>/sweep.json`.
 """
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+from lib.atomic import write_text
 from lib.findings import VERDICTS
 from lib.naming import require_count
+from lib.sweep import describe, project_version, sweep
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -32,20 +35,6 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def run_seed(seed: int, folder: Path, options: list[str]) -> tuple[dict, float, int]:
-    """Run the claims at one root seed; (claim id -> finding, seconds, pytest's exit code)."""
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--claims-seed", str(seed),
-               "--artifacts", str(folder), *options]
-    result = subprocess.run(command, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    findings_file = folder / "findings.json"
-    if not findings_file.exists():
-        raise RuntimeError(f"seed {seed}: pytest wrote no findings (exit {result.returncode}):\n{result.stdout[-2000:]}")
-    findings = {f["id"]: f for f in json.loads(findings_file.read_text())["findings"]}
-    return findings, seconds, result.returncode
-
-
 def stability_table(verdicts: dict[str, list[str]], seeds: list[int]) -> list[str]:
     """One line per claim: verdict counts over the seeds, and a flag where they differ."""
     width = max(len(claim) for claim in verdicts)
@@ -58,37 +47,69 @@ def stability_table(verdicts: dict[str, list[str]], seeds: list[int]) -> list[st
     return lines
 
 
+def count_option(parser, name: str, raw: str | None) -> int | None:
+    """A positive integer option, or the parser's one-line error naming it."""
+    if raw is None:
+        return None
+    try:
+        return require_count(name, int(raw) if raw.strip().lstrip("-").isdigit() else raw)
+    except ValueError as error:
+        parser.error(str(error))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.stability", description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1-20", help="root seeds: a range 1-20, a list 3,5,8, or both")
     parser.add_argument("-k", dest="keyword", default=None, help="pytest -k expression: which claims")
     parser.add_argument("-m", dest="markers", default="claims", help="pytest -m expression (default: claims)")
-    parser.add_argument("-n", dest="workers", default=None, help="pytest-xdist workers per seed")
+    parser.add_argument("-n", dest="xdist", default=None, help="pytest-xdist workers per seed")
+    parser.add_argument("--workers", default=None, help="seeds run at once, by a Dask LocalCluster of this many "
+                        "worker processes on this machine (default 1: one seed after another, no Dask)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="a running dask.distributed scheduler (tcp://host:8786): its workers run the seeds")
+    parser.add_argument("--cores-per-seed", default=None, help="cores each seed's pytest uses (default: this "
+                        "machine's cores / --workers; 1 on a --scheduler cluster)")
+    parser.add_argument("--cache", default=None, help="one experiment cache folder every worker shares "
+                        "(default: each worker's project cache)")
     parser.add_argument("--slow", action="store_true", help="run the slow studies too (pytest --claims-slow)")
     parser.add_argument("--artifacts", default=None, help="keep each seed's findings under DIR/seed-S")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table's data to this file")
     args = parser.parse_args(argv)
     try:
         seeds = parse_seeds(args.seeds)
-        if args.workers is not None:
-            require_count("workers (-n)", int(args.workers) if args.workers.isdigit() else args.workers)
     except ValueError as error:
         parser.error(str(error))
+    xdist = count_option(parser, "workers (-n)", args.xdist)
+    workers = count_option(parser, "workers (--workers)", args.workers) or 1
+    cores = count_option(parser, "cores per seed (--cores-per-seed)", args.cores_per_seed)
+    if args.scheduler and args.workers:
+        parser.error("give --workers (a cluster on this machine) or --scheduler (a running one), not both")
     options = ["-m", args.markers, *(["-k", args.keyword] if args.keyword else []),
-               *(["-n", args.workers] if args.workers else []), *(["--claims-slow"] if args.slow else [])]
-    root = Path(args.artifacts) if args.artifacts else Path(tempfile.mkdtemp(prefix="claims-stability-"))
-    verdicts, seconds = {}, {}
+               *(["-n", str(xdist)] if xdist else []), *(["--claims-slow"] if args.slow else []),
+               *(["--claims-cache", str(Path(args.cache).resolve())] if args.cache else [])]
+    root = (Path(args.artifacts) if args.artifacts else Path(tempfile.mkdtemp(prefix="claims-stability-"))).resolve()
+    started = time.perf_counter()
+    try:
+        results = sweep(seeds, root, options, args.scheduler, workers, cores)
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    wall = time.perf_counter() - started
+    verdicts = {}
     for seed in seeds:
-        findings, seconds[seed], code = run_seed(seed, root / f"seed-{seed}", options)
-        for claim, finding in findings.items():
+        for claim, finding in results[seed][0].items():
             verdicts.setdefault(claim, []).append(finding["verdict"])
-        print(f"seed {seed}: {len(findings)} findings in {seconds[seed]:.0f} s (pytest exit {code})", flush=True)
-    lines = stability_table(verdicts, seeds)
-    total = sum(seconds.values())
-    print("\n".join(lines))
-    print(f"{len(seeds)} seeds ({args.seeds}), {total:.0f} s in all, {total / len(seeds):.0f} s a seed")
+    seconds = {seed: results[seed][1] for seed in seeds}
+    print("\n".join(stability_table(verdicts, seeds)))
+    print(f"{len(seeds)} seeds ({args.seeds}) in {wall:.0f} s ({sum(seconds.values()) / len(seeds):.0f} s a seed's "
+          f"run, {len(set(r[3] for r in results.values()))} worker(s)); findings of every seed: {root / 'sweep.json'}")
+    version = project_version()
+    write_text(root / "sweep.json", json.dumps({"project": version, "seeds": {
+        str(seed): {"seconds": seconds[seed], "pytest_exit": results[seed][2], "worker": results[seed][3],
+                    "findings": list(results[seed][0].values())} for seed in seeds}}, indent=1))
     if args.json_path:
-        Path(args.json_path).write_text(json.dumps({"seeds": seeds, "verdicts": verdicts, "seconds": seconds}, indent=2))
+        write_text(Path(args.json_path), json.dumps({"seeds": seeds, "verdicts": verdicts, "seconds": seconds,
+                                                     "wall_seconds": wall, "project": describe(version)}, indent=2))
     return 0 if all(len(set(v)) == 1 and len(v) == len(seeds) for v in verdicts.values()) else 1
 
 
