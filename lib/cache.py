@@ -48,12 +48,21 @@ def lib_modules_used(module: str) -> list[str]:
         if name in seen or not path.exists():
             continue
         seen.add(name)
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in _nodes(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("lib"):
                 todo += [node.module] if node.module != "lib" else [f"lib.{a.name}" for a in node.names]
             elif isinstance(node, ast.Import):
                 todo += [a.name for a in node.names if a.name.startswith("lib.")]
     return sorted(seen)
+
+
+def _nodes(tree: ast.AST):
+    """Every node under tree but those of an `if __name__ == "__main__":` block: a module's command-line entry
+    (lib.cache's, say) is no part of what an experiment runs."""
+    for node in ast.iter_child_nodes(tree):
+        if not (isinstance(node, ast.If) and "__main__" in ast.dump(node.test)):
+            yield node
+            yield from _nodes(node)
 
 
 @functools.cache

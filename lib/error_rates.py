@@ -161,9 +161,28 @@ def rate_bound_errors(n: int, confidence: float, threshold: float, true_rate: fl
     return float(stats.binom.sf(first - 1, n, true_rate)), float(stats.binom.cdf(first - 1, n, true_rate))
 
 
+def hypergeom_lower_critical(alpha: float, n: int, totals: np.ndarray) -> np.ndarray:
+    """Per total t of dead nets among 2n (n a side), the largest treated count k with hypergeom.cdf(k) <= alpha (−1
+    where none): found from the normal approximation's quantile by whole steps, each a vectorized exact cdf (as
+    scipy's ppf would find it, far faster over many totals)."""
+    totals = np.asarray(totals)
+    cdf = lambda k: stats.hypergeom.cdf(k, 2 * n, n, totals)
+    spread = np.sqrt(totals * (2 * n - totals) / (4 * (2 * n - 1)))
+    k = np.clip(np.floor(totals / 2 + stats.norm.ppf(alpha) * spread), -1, n)
+    for _ in range(2 * n + 2):  # down while cdf(k) > alpha, then up while cdf(k + 1) <= alpha
+        high = (k >= 0) & (cdf(k) > alpha)
+        if not high.any():
+            break
+        k = k - high
+    for _ in range(2 * n + 2):
+        low = (k < totals) & (cdf(k + 1) <= alpha)
+        if not low.any():
+            break
+        k = k + low
+    return k
+
+
 @functools.cache
-
-
 def fisher_less_rejects(n: int, control_rate: float, treated_rate: float, alpha: float) -> float:
     """The one-sided Fisher exact test (scipy.stats.fisher_exact, alternative 'less') of 'treated is dead less often
     than control', n independent nets a side, at level alpha: the chance it rejects at the true rates. Exact: the
@@ -178,8 +197,7 @@ def fisher_less_rejects(n: int, control_rate: float, treated_rate: float, alpha:
 
     control, treated = counts(control_rate), counts(treated_rate)
     totals = np.arange(control[0] + treated[0], control[-1] + treated[-1] + 1)
-    critical = stats.hypergeom.ppf(alpha, 2 * n, n, totals)  # the least k with cdf(k) >= alpha
-    critical = np.where(stats.hypergeom.cdf(critical, 2 * n, n, totals) <= alpha, critical, critical - 1)
+    critical = hypergeom_lower_critical(alpha, n, totals)
     c, t = np.meshgrid(control, treated, indexing="ij")
     rejects = t <= critical[c + t - totals[0]]
     weights = np.outer(stats.binom.pmf(control, n, control_rate), stats.binom.pmf(treated, n, treated_rate))

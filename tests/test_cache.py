@@ -59,15 +59,16 @@ def test_the_key_follows_the_lib_modules_an_experiment_runs_through():
     used = lib_modules_used("lib.lu")
     assert {"lib.lu", "lib.kernel", "lib.fast_training", "lib.initializers", "lib.targets"} <= set(used)
     assert "lib.week10" not in used and "lib.plots" not in used
+    assert "lib.cache_limit" not in used  # lib.cache's command line is no part of an experiment
 
 
 RUN_TINY = """
+import torch
 from lib.cache import ExperimentCache
-from lib.lu import LuProtocol, run_lu_cached
-from lib.seeding import claim_seed_sequence
+from lib.self_normalization import layer_moments_cached
 cache = ExperimentCache(__import__("pathlib").Path("cache"))
-run = run_lu_cached(cache, LuProtocol(runs=4, epochs=2, train_points=128), claim_seed_sequence(1, "tiny"))
-print(cache.origin_since(0), run.final.weights[0].sum().item())
+means, _ = layer_moments_cached(cache, "selu", "lecun_normal", [4] * 3, [1, 2], torch.ones(3, 4, dtype=torch.float64))
+print(cache.origin_since(0), means.sum())
 """
 
 
@@ -76,18 +77,16 @@ def test_editing_lib_code_an_experiment_uses_makes_it_compute_again(tmp_path):
     run = lambda: subprocess.run([sys.executable, "-c", RUN_TINY], cwd=tmp_path, capture_output=True, text=True,
                                  check=True).stdout.split()[0:3]
     assert run()[0] == "computed" and run()[:3] == ["from", "the", "cache"]
-    targets = tmp_path / "lib" / "targets.py"  # training_sets draws every run's data
-    source = targets.read_text()
-    commented = source.replace("    function = get_target(target)\n", "    function = get_target(target)  # a note\n", 1)
-    commented = commented.replace('"""', '"""A docstring edited. ', 1)
-    assert commented != source
-    targets.write_text(commented)
+    activations = tmp_path / "lib" / "activations.py"  # the SELU nets' activation
+    source = activations.read_text()
+    line = "    return x\n"
+    assert source.count(line) == 1
+    commented = source.replace(line, "    return x  # a note\n").replace('"""', '"""A docstring edited. ', 1)
+    activations.write_text(commented)
     assert run()[:3] == ["from", "the", "cache"]  # comments and docstrings do not run
-    edited = source.replace("    function = get_target(target)\n", "    function = get_target(target)\n    unused = 0\n", 1)
-    assert edited != source
-    targets.write_text(edited)
+    activations.write_text(source.replace(line, "    unused = 0\n" + line))
     assert run()[0] == "computed"  # the same numbers, but the code changed: never served as if it had not
-    (tmp_path / "lib" / "plots.py").write_text((REPO / "lib" / "plots.py").read_text() + "\n# an unrelated edit\n")
+    (tmp_path / "lib" / "plots.py").write_text((REPO / "lib" / "plots.py").read_text() + "\nUNRELATED = 1\n")
     assert run()[:3] == ["from", "the", "cache"]  # a module the experiment does not run through
 
 

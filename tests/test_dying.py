@@ -6,10 +6,11 @@ import pytest
 import torch
 
 from lib.activations import identity
+from lib.cache import ExperimentCache
 from lib.collapse import collapsed, collapsed_fractions, dead_layers, dead_on_positive_ray, first_dead_layer
 from lib.ensemble import StackedMLP
 from lib.initializers import get_initializer
-from lib.lu import LuProtocol, run_lu
+from lib.lu import LuProtocol, blocks, lab_runs, run_lu
 from lib.seeding import claim_seed_sequence
 from lib.targets import DOMAIN, get_target, grid, training_sets
 from lib.theory import born_dead_probability
@@ -50,9 +51,10 @@ def test_born_dead_simulation_matches_the_formula_roughly():
 
 def test_an_experiment_is_reproducible_and_records_its_protocol():
     protocol = LuProtocol(runs=3, epochs=2, train_points=100)
-    first, second = (run_lu(protocol, claim_seed_sequence(1, "t"), snapshot_epochs=[1]) for _ in range(2))
+    first, second = (run_lu(protocol, claim_seed_sequence(1, "t"), snapshot_epochs=[0, 1]) for _ in range(2))
     assert torch.equal(first.final.weights[0], second.final.weights[0])
     assert sorted(first.training.snapshots) == [0, 1]
+    assert sorted(run_lu(protocol, claim_seed_sequence(1, "t"), snapshot_epochs=[2]).training.snapshots) == [2]
     assert protocol.record()["hidden_layers"] == 9 and protocol.widths == [1] + [2] * 9 + [1]
     assert LuProtocol(activation="leaky_relu").hidden_slope == 0.01
     assert LuProtocol(activation="leaky_relu", slope=0.0).hidden_slope == 0.0
@@ -80,3 +82,15 @@ def test_a_net_varying_by_a_few_percent_of_the_range_is_not_collapsed():
     for c, expected in ((0.03, False), (0.01, False), (5e-4, True)):
         net = relu_net([[[1.0, -1.0]], [[c], [c]]], [[0.0, 0.0], [0.7]])
         assert collapsed(net, grid(), target_range=f1_range)[0] == expected, c
+
+
+def test_runs_trained_in_blocks_are_the_runs_trained_at_once(tmp_path):
+    """A sequential extension trains and counts runs in blocks (bounded memory): run k is run k either way."""
+    protocol, sequence = LuProtocol(runs=10, epochs=1, train_points=100), claim_seed_sequence(1, "blocks")
+    whole = run_lu(protocol, sequence, first_run=3)
+    parts = [run_lu(protocol.but(runs=n), sequence, first_run=start) for start, n in blocks(3, 10, size=4)]
+    assert blocks(3, 10, size=4) == [(3, 1), (4, 4), (8, 4), (12, 1)]
+    for layer, weight in enumerate(whole.final.weights):
+        assert torch.equal(weight, torch.cat([part.final.weights[layer] for part in parts]))
+    extension = lab_runs(ExperimentCache(tmp_path), sequence)(protocol, first_run=10)
+    assert extension.training.snapshots == {} and extension.training.losses is None  # what no claim reads is not kept

@@ -33,11 +33,11 @@ def test_a_registered_initializer_runs_the_lu_protocol_through_the_cache(toy, tm
     calls = []
     cache = ExperimentCache(tmp_path)
     original = cache.load_or_compute
-    cache.load_or_compute = lambda kind, key, module, compute, label=None: original(
-        kind, key, module, lambda: calls.append(1) or compute(), label)
-    run = run_lu_cached(cache, toy, sequence)
-    again = run_lu_cached(cache, toy, sequence)
-    he = run_lu_cached(cache, toy.but(weight_init="he_normal"), sequence)
+    cache.load_or_compute = lambda kind, key, module, compute, label=None, **kept: original(
+        kind, key, module, lambda: calls.append(1) or compute(), label, **kept)
+    run = run_lu_cached(cache, toy, sequence, (0,))
+    again = run_lu_cached(cache, toy, sequence, (0,))
+    he = run_lu_cached(cache, toy.but(weight_init="he_normal"), sequence, (0,))
     weights = run.initial.weights[1].flatten().numpy()
     assert stats.kstest(weights, stats.uniform(-math.sqrt(1.5), 2 * math.sqrt(1.5)).cdf).pvalue > 1e-3
     assert len(calls) == 2 and np.array_equal(run.training.losses, again.training.losses)
@@ -47,10 +47,10 @@ def test_a_registered_initializer_runs_the_lu_protocol_through_the_cache(toy, tm
 
 def test_a_changed_initializer_is_not_served_from_the_cache(toy, tmp_path, monkeypatch):
     sequence = np.random.SeedSequence(7)
-    first = run_lu_cached(ExperimentCache(tmp_path), toy, sequence)
+    first = run_lu_cached(ExperimentCache(tmp_path), toy, sequence, (0,))
     monkeypatch.setitem(lib.initializers.INITIALIZERS, "toy_lecun_uniform",
                         lambda shape, fan_in, fan_out, generator: torch.zeros(shape))
-    second = run_lu_cached(ExperimentCache(tmp_path), toy, sequence)
+    second = run_lu_cached(ExperimentCache(tmp_path), toy, sequence, (0,))
     assert second.initial.weights[1].abs().sum() == 0 and first.initial.weights[1].abs().sum() > 0
 
 
