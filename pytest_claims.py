@@ -2,24 +2,25 @@
 
 Installed through the `pytest11` entry point (pyproject.toml), so its options are known before pytest
 reads the command line. It acts only in a project that configures it (an ini key such as `claims_seed`)
-or when one of its options is given. Thin by design: every computation lives in lib/.
+or when one of its options is given. Thin by design: every computation lives in lib/. Installed, it loads with
+every pytest run in its environment, so what is heavy (torch, scipy, matplotlib) is imported only where a run of
+the suite needs it.
 """
+from __future__ import annotations
+
 import copy
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from _pytest.config.findpaths import determine_setup
 
-from lib import atomic, cache_limit, environment, html_report, progress, record, report, settings
-from lib.cache import ExperimentCache
-from lib.findings import ClaimRefuted, Finding
-from lib.plots import save_figure
-from lib.seeding import claim_seed_sequence
+from lib import atomic, cache_limit, progress
 
 COLLECTOR = pytest.StashKey["FindingsCollector"]()
 SETTINGS = pytest.StashKey[dict]()
-CACHE = pytest.StashKey[ExperimentCache]()
+CACHE = pytest.StashKey["ExperimentCache"]()
 RECORD = pytest.StashKey[tuple]()
 PRUNED = pytest.StashKey[cache_limit.Pruned]()
 
@@ -99,6 +100,9 @@ def _folder(config, name: str) -> Path:
 def pytest_configure(config):
     if not _active(config):
         return
+    from lib import settings
+    from lib.cache import ExperimentCache
+
     option = lambda name: config.getoption(name) if config.getoption(name) is not None else config.getini(OPTIONS[name])
     try:
         config.stash[SETTINGS] = {
@@ -171,6 +175,8 @@ def device(run_settings) -> str:
 @pytest.fixture(scope="session")
 def seeds(run_settings):
     """seeds(claim_id): the claim's SeedSequence, from the root seed and the claim id."""
+    from lib.seeding import claim_seed_sequence
+
     return lambda claim_id: claim_seed_sequence(run_settings["seed"], claim_id)
 
 
@@ -182,6 +188,8 @@ class Artifacts:
         self.root, self.paths = root, []
 
     def save(self, claim_id: str, name: str, figure) -> str:
+        from lib.plots import save_figure
+
         path = save_figure(figure, self.root / claim_id / f"{name}.png")
         self.paths.append(str(path.relative_to(self.root)))
         return str(path)
@@ -217,6 +225,8 @@ class FindingRecorder:
         self.node.user_properties += [("finding", finding.to_json()), ("verdict", finding.verdict),
                                       ("summary", finding.summary), ("figures", " ".join(finding.artifacts))]
         if finding.verdict == "refuted":
+            from lib.findings import ClaimRefuted
+
             raise ClaimRefuted(finding)
         if finding.verdict != "supported":
             pytest.fail(finding.text(), pytrace=False)
@@ -237,7 +247,9 @@ class FindingsCollector:
         self.claims_left_out = 0
 
     def pytest_runtest_logreport(self, report):
-        if report.when == "call":
+        if report.when == "call" and any(name == "finding" for name, _ in report.user_properties):
+            from lib.findings import Finding
+
             self.findings += [Finding.from_json(value) for name, value in report.user_properties if name == "finding"]
 
     def pytest_deselected(self, items):
@@ -255,7 +267,8 @@ def pytest_runtest_makereport(item, call):
     attach each claim's figures to its row."""
     outcome = yield
     report = outcome.get_result()
-    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(ClaimRefuted):
+    findings = sys.modules.get("lib.findings")  # imported by whatever raised a ClaimRefuted
+    if report.failed and call.excinfo is not None and findings and call.excinfo.errisinstance(findings.ClaimRefuted):
         report.longrepr = str(call.excinfo.value)
     html = item.config.pluginmanager.get_plugin("html")
     figures = dict(item.user_properties).get("figures") if report.when == "call" else None
@@ -274,6 +287,8 @@ def pytest_sessionfinish(session):
         config.workeroutput["claims_left_out"] = config.stash[COLLECTOR].claims_left_out
     if COLLECTOR not in config.stash or hasattr(config, "workerinput") or not config.stash[COLLECTOR].findings:
         return
+    from lib import html_report, record, report
+
     collector, root = config.stash[COLLECTOR], config.stash[SETTINGS]["artifacts"]
     run = record.this_run(config.stash[SETTINGS]["seed"], _command(config), config.rootpath)
     for finding in collector.findings:
@@ -299,6 +314,8 @@ def _command(config) -> str:
 
 
 def _environment(config) -> dict:
+    from lib import environment
+
     run = config.stash[SETTINGS]
     return {
         **environment.describe(), "threads_per_process": run["threads_per_process"],
@@ -310,6 +327,8 @@ def _environment(config) -> dict:
 def pytest_terminal_summary(terminalreporter, config):
     if RECORD not in config.stash:
         return
+    from lib import report
+
     merged, run, warning = config.stash[RECORD]
     terminalreporter.section("claims: findings")
     if warning:
