@@ -1,16 +1,22 @@
-"""Benchmark: `python -m lib.bench` prints one JSON line of the dying-ReLU engine's speed and memory.
+"""Benchmark: `python -m lib.bench [--block RUNS]` prints one JSON line of the dying-ReLU engine's speed and memory.
 
 The headline experiment (1,000 runs, f1, ReLU, the default protocol) through the batched engine, and
 the plain single-network loop (nn.Sequential + torch.optim.Adam, the same init, data and batch
-order) timed on a few of the same networks; both per network-epoch, and their ratio.
+order) timed on a few of the same networks; both per network-epoch, and their ratio; the engine's
+GFLOP/s and its fraction of this machine's float64 peak. With --block RUNS, also runs 0 .. RUNS − 1 of
+the default protocol as a sequential extension trains them (blocks of lib.lu.BLOCK_RUNS, each counted
+and dropped), with its time and the process's peak memory.
 """
+import argparse
 import json
+import os
 import resource
 import time
 
 import torch
 
-from lib.lu import LuProtocol, lu_networks, run_lu
+from lib.collapse import collapse_count
+from lib.lu import LuProtocol, blocks, lu_networks, run_lu
 from lib.reference import sequential_from, train_one
 from lib.seeding import child, claim_seed_sequence, network_seeds
 from lib.settings import set_thread_count
@@ -43,7 +49,30 @@ def flops_per_network_epoch(protocol: LuProtocol) -> float:
     return protocol.train_points * (forward + backward + 3) + steps * parameters * per_parameter
 
 
-def main(seed: int = 20101) -> dict:
+def peak_gflops(cores: int, cpuinfo: str | None = None) -> tuple[float, str]:
+    """This machine's float64 peak: cores × 2 FMA units × doubles per vector × 2 flops × clock; and how it was taken."""
+    cpuinfo = cpuinfo if cpuinfo is not None else _read("/proc/cpuinfo")
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
+    doubles = 8 if "avx512f" in flags else 4 if "avx2" in flags else 2
+    clocks = [float(line.split(":", 1)[1]) for line in cpuinfo.splitlines() if line.startswith("cpu MHz")]
+    ghz = max(clocks) / 1000 if clocks else float("nan")
+    return cores * 2 * doubles * 2 * ghz, f"{cores} cores × 2 FMA × {doubles} doubles × 2 flops × {ghz:.3f} GHz"
+
+
+def _read(path: str) -> str:
+    return open(path).read() if os.path.exists(path) else ""
+
+
+def block_run(protocol: LuProtocol, sequence, runs: int) -> dict:
+    """Runs 0 .. runs − 1 in blocks, each trained, counted and dropped: the time and the collapse fraction."""
+    started, collapsed = time.perf_counter(), 0
+    for start, count in blocks(0, runs):
+        collapsed += collapse_count(run_lu(protocol.but(runs=count), sequence, snapshot_epochs=(), first_run=start))
+    return {"block_runs": runs, "block_seconds": round(time.perf_counter() - started, 1),
+            "block_collapsed_fraction": round(collapsed / runs, 4)}
+
+
+def main(seed: int = 20101, block: int | None = None) -> dict:
     threads = set_thread_count()
     protocol = LuProtocol()
     sequence = claim_seed_sequence(seed, "bench")
@@ -53,13 +82,24 @@ def main(seed: int = 20101) -> dict:
     headline = time.perf_counter() - started
     engine = headline / (protocol.runs * protocol.epochs)
     plain = plain_seconds_per_network_epoch(protocol, sequence)
+    gflops = flops_per_network_epoch(protocol) / engine / 1e9
+    peak, peak_taken = peak_gflops(threads)
+    blocked = block_run(protocol, sequence, block) if block else {}
     return {
         "headline_seconds": round(headline, 2), "runs": protocol.runs, "epochs": protocol.epochs,
         "engine_seconds_per_network_epoch": engine, "plain_seconds_per_network_epoch": round(plain, 5),
-        "gflops": round(flops_per_network_epoch(protocol) / engine / 1e9, 1), "speedup": round(plain / engine), "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "gflops": round(gflops, 1), "peak_gflops": round(peak, 1), "fraction_of_peak": round(gflops / peak, 3),
+        "peak_taken_as": peak_taken, "speedup": round(plain / engine), **blocked,
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "threads": threads, "torch": torch.__version__,
     }
 
 
 if __name__ == "__main__":
-    print(json.dumps(main()))
+    parser = argparse.ArgumentParser(prog="python -m lib.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--block", type=int, default=None, metavar="RUNS",
+                        help="also train runs 0 .. RUNS − 1 in bounded memory (e.g. 128000: about 20 min on 2 cores)")
+    arguments = parser.parse_args()
+    if arguments.block is not None and arguments.block < 1:
+        parser.error(f"--block {arguments.block}: give a positive number of runs, e.g. 128000")
+    print(json.dumps(main(block=arguments.block)))

@@ -1,0 +1,23 @@
+"""The benchmark's own arithmetic: the machine's peak, and a long run trained in blocks."""
+import pytest
+
+from lib.bench import block_run, peak_gflops
+from lib.collapse import collapse_count
+from lib.lu import LuProtocol, run_lu
+from lib.seeding import claim_seed_sequence
+
+CPUINFO = "processor\t: {n}\ncpu MHz\t\t: 2445.000\nflags\t\t: fpu sse2 avx fma {vector}\n"
+
+
+@pytest.mark.parametrize("vector, doubles", [("avx2", 4), ("avx2 avx512f", 8), ("", 2)])
+def test_the_peak_counts_cores_fma_units_vector_width_and_clock(vector, doubles):
+    text = "".join(CPUINFO.format(n=n, vector=vector) for n in range(2))
+    peak, taken = peak_gflops(2, text)
+    assert peak == pytest.approx(2 * 2 * doubles * 2 * 2.445) and f"{doubles} doubles" in taken
+
+
+def test_a_block_run_counts_what_one_run_of_the_same_networks_counts():
+    protocol, sequence = LuProtocol(epochs=1, train_points=64), claim_seed_sequence(1, "bench")
+    result = block_run(protocol, sequence, 40)
+    assert result["block_runs"] == 40
+    assert result["block_collapsed_fraction"] == collapse_count(run_lu(protocol.but(runs=40), sequence)) / 40
