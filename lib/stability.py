@@ -51,10 +51,12 @@ def count_option(parser, name: str, raw: str | None) -> int | None:
     """A positive integer option, or the parser's one-line error naming it."""
     if raw is None:
         return None
+    value = int(raw) if raw.strip().lstrip("-").isdigit() else raw
     try:
-        return require_count(name, int(raw) if raw.strip().lstrip("-").isdigit() else raw)
+        require_count(name, value)
     except ValueError as error:
         parser.error(str(error))
+    return value
 
 
 def main(argv=None) -> int:

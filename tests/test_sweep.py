@@ -59,6 +59,14 @@ def test_a_two_seed_sweep_runs_through_the_scheduler_and_merges_into_one_record(
         assert run["findings"][0]["run"]["root_seed"] == int(seed)
 
 
+def test_workers_on_this_machine_run_the_seeds_as_dask_tasks(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "lib.stability", "--seeds", "3,4", *FAST_CLAIM, "--workers", "2",
+                             "--artifacts", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "sweep.json").read_text())
+    assert all(run["worker"].startswith("tcp://127.0.0.1:") for run in record["seeds"].values())  # not run here
+
+
 def test_a_worker_running_another_version_refuses_in_one_line(scheduler, tmp_path):
     from distributed import Client
 
