@@ -138,11 +138,6 @@ class ExperimentCache:
         return {frozenset({"cache"}): "from the cache", frozenset({"computed"}): "computed"}.get(
             frozenset(origins), "partly from the cache")
 
-    def size_bytes(self) -> int:
-        if self.folder is None or not self.folder.exists():
-            return 0
-        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
-
 
 def _mark_used(path: Path) -> None:
     """Used now: the last entry to go when the cache is pruned (lib.cache_limit). A read-only cache stays as it is."""
