@@ -9,14 +9,13 @@ runs of claims/test_dying_relu.py, so the two settings differ only in the initia
 """
 import numpy as np
 import pytest
-import torch
 
 from lib import plots
 from lib.calibration import sentence, stated
-from lib.collapse import born_constant, born_constant_cached, collapse_count, collapsed_runs
+from lib.collapse import born_constant_cached, collapse_count, collapsed_runs
 from lib.findings import Claim, paper
-from lib.initializers import LAYER_INITIALIZERS, beta_2_1, layer_initializer, rai
-from lib.lu import LAB_SNAPSHOTS, LuProtocol, run_lu
+from lib.initializers import LAYER_INITIALIZERS, beta_2_1, rai
+from lib.lu import LAB_SNAPSHOTS, LuProtocol, run_lu_cached
 from lib.seeding import child, seed_for
 from lib.stats import less_often, lower_in_every_group, rate_interval, rate_ratio
 from lib.targets import grid
@@ -98,11 +97,12 @@ def anatomy(run) -> dict:
                                                run.protocol.runs, CONFIDENCE) for s in LAB_SNAPSHOTS}}
 
 
-def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, monkeypatch):
-    """Negative control: RAI with its asymmetric entry made negative must not pass as lowering collapse (f1)."""
+def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, experiment_cache, monkeypatch):
+    """Negative control: RAI with its asymmetric entry made negative must not pass as lowering collapse (f1). Its
+    runs are cached like any other: the key holds negative_rai's own source (lib.initializers.code_digest)."""
     monkeypatch.setitem(LAYER_INITIALIZERS, "negative_rai", negative_rai)
     protocol = HE.but(target="f1", weight_init="negative_rai", bias_init="negative_rai")
-    broken = run_lu(protocol, child(seeds("dying-relu"), "f1"))  # not cached: its code lives in this test
+    broken = run_lu_cached(experiment_cache, protocol, child(seeds("dying-relu"), "f1"), losses=False)
     he = collapsed_runs(lu(HE.but(target="f1")))
     assert not lower_in_every_group({"f1": he}, {"f1": collapsed_runs(broken)}, CONFIDENCE)[0]
 
@@ -148,19 +148,18 @@ def less_often_in_every_cell(symmetric: dict, asymmetric: dict) -> tuple[bool, d
     return bool(tests) and all(p < BORN_ALPHA / CELLS for p in tests.values()), tests
 
 
-def simulate(layer_init, label: str, sequence, cells) -> dict:
-    """Born-dead counts per cell, not cached (for initializers whose code is not in lib/, or a second draw)."""
-    return {(n, h): int(born_constant(layer_init, n, h, BORN_RUNS, torch.Generator().manual_seed(
-        seed_for(sequence, f"{label} N={n},H={h}")), BORN_GRID).sum()) for n, h in cells}
+def born_dead_counts(cache, init: tuple[str, str], label: str, sequence, cells) -> dict:
+    """Per (width, depth) cell, how many of BORN_RUNS nets drawn by init (weights, biases) are born dead; each cell's
+    generator seeded from label (cached)."""
+    return {(n, h): int(born_constant_cached(cache, *init, n, h, BORN_RUNS, seed_for(sequence, f"{label} N={n},H={h}"),
+                                             BORN_GRID).sum()) for n, h in cells}
 
 
 @pytest.fixture(scope="module")
 def born_counts(seeds, experiment_cache):
     cells = [(n, h) for n in WIDTHS for h in DEPTHS]
-    sequence = seeds(BORN_LESS.id)
-    count = lambda init, n, h: int(born_constant_cached(experiment_cache, *init, n, h, BORN_RUNS, seed_for(
-        sequence, f"{init[0]} N={n},H={h}"), BORN_GRID).sum())
-    return {init[0]: {(n, h): count(init, n, h) for n, h in cells} for init in (SYMMETRIC, ASYMMETRIC)}
+    return {init[0]: born_dead_counts(experiment_cache, init, init[0], seeds(BORN_LESS.id), cells)
+            for init in (SYMMETRIC, ASYMMETRIC)}
 
 
 def test_rai_born_dead_less_often(born_counts, finding, artifacts, run_settings):
@@ -197,14 +196,16 @@ def test_rai_born_dead_less_often(born_counts, finding, artifacts, run_settings)
          "compared": "he_normal + zero biases against rai", "root_seed": run_settings["seed"]}))
 
 
-def test_controls_born_dead(born_counts, seeds):
+def test_controls_born_dead(born_counts, seeds, experiment_cache, monkeypatch):
     """Controls (cells of width ≤ 3): RAI with its asymmetric entry made negative must fail the rule; a second,
     independent draw of He nets (the rule's boundary: equal rates) must fail it; an initializer never born dead must
     pass it, so the rule can say 'supported'."""
     cells = [(n, h) for n in (2, 3) for h in DEPTHS]
     he = {c: born_counts["he_normal"][c] for c in cells}
-    broken = simulate(negative_rai, "negative_rai", seeds(BORN_LESS.id), cells)
-    again = simulate(layer_initializer(*SYMMETRIC), "he again", seeds(BORN_LESS.id), cells)
+    monkeypatch.setitem(LAYER_INITIALIZERS, "negative_rai", negative_rai)
+    broken = born_dead_counts(experiment_cache, ("negative_rai", "negative_rai"), "negative_rai", seeds(BORN_LESS.id),
+                              cells)
+    again = born_dead_counts(experiment_cache, SYMMETRIC, "he again", seeds(BORN_LESS.id), cells)
     assert not less_often_in_every_cell(he, broken)[0]
     assert not less_often_in_every_cell(he, again)[0]
     assert less_often_in_every_cell(he, {c: 0 for c in cells})[0]

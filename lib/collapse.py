@@ -10,6 +10,7 @@ import torch
 
 from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP
+from lib.grid_range import kernel_slope, output_range_kernel
 from lib.targets import grid
 from lib.initializers import LayerInitializer, code_digest, get_initializer, layer_initializer
 
@@ -18,7 +19,11 @@ HEADLINE_TOLERANCE = 1e-3  # "effectively constant": varies by under 0.1% of the
 
 
 def output_range(net: StackedMLP, grid: np.ndarray) -> np.ndarray:
-    """Per network, max − min of its output over the grid, [K]."""
+    """Per network, max − min of its output over the grid, [K]: lib.grid_range's kernel for the (leaky) ReLU nets it
+    takes, torch for the rest."""
+    slope = kernel_slope(net)
+    if slope is not None:
+        return output_range_kernel(net, grid, slope)
     with torch.no_grad():
         out = net.forward(_column(grid, net))
     return (out.amax(dim=(1, 2)) - out.amin(dim=(1, 2))).numpy()
