@@ -59,11 +59,21 @@ def _finish(figure, ax, xlabel: str, ylabel: str, title: str):
     return figure
 
 
+VIOLIN_POINTS = 2001
+
+
+def quantile_sketch(values, points: int = VIOLIN_POINTS) -> np.ndarray:
+    """values' quantiles at points evenly spaced levels (all values when there are no more than points)."""
+    values = np.ravel(values)
+    return values if values.size <= points else np.quantile(values, np.linspace(0, 1, points))
+
+
 def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title: str, columns: int = 4,
                   sharey: bool = False, central: float | None = None, ylabel: str = "value"):
     """One panel per setting: the distribution of each layer's values as violins (Perunicic's figure).
     central (e.g. 0.98) clips every panel to that shared central share of all values, so heavy tails
-    do not flatten the violins; the title says so."""
+    do not flatten the violins; the title says so. Each violin's density is estimated from at most VIOLIN_POINTS of
+    its values' quantiles (evenly spaced), which draws the same shape as all of them at a fraction of the cost."""
     columns = min(columns, len(samples))  # no empty panels
     rows = -(-len(samples) // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False, sharey=sharey)
@@ -73,7 +83,7 @@ def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title:
         samples = {label: np.clip(values, low, high) for label, values in samples.items()}
         title = f"{title} (central {central:.0%} of all values shown)"
     for ax, (label, values) in zip(axes.flat, samples.items()):
-        ax.violinplot(list(values), showextrema=False)
+        ax.violinplot([quantile_sketch(v) for v in values], showextrema=False)
         ax.set_xticks(range(1, len(layer_names) + 1), layer_names)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("layer")
