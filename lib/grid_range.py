@@ -4,6 +4,7 @@ Collapse is decided from this range (lib.collapse). Torch's batched matmul over 
 spends most of its time on tiny inner products; here each network walks the grid with its activations in a few
 scalars, in the training kernel's parameter layout (lib.fast_training.flat_parameters).
 """
+import inspect
 from functools import partial
 
 import numba
@@ -15,15 +16,17 @@ from lib.ensemble import StackedMLP
 from lib.fast_training import flat_parameters
 from lib.kernel import _layer_offsets
 
+LEAKY_DEFAULT = inspect.signature(leaky_relu).parameters["slope"].default
+
 
 def leaky_slope(activation) -> float | None:
     """The negative-side slope of a ReLU-family activation (0 for ReLU), None for any other."""
     if activation is torch.relu:
         return 0.0
     if activation is leaky_relu:
-        return 0.01
+        return LEAKY_DEFAULT
     if isinstance(activation, partial) and activation.func is leaky_relu and not activation.args:
-        return float(activation.keywords.get("slope", 0.01))
+        return float(activation.keywords.get("slope", LEAKY_DEFAULT))
     return None
 
 
