@@ -182,22 +182,23 @@ def seeds(run_settings):
 
 class Artifacts:
     """Saves one test's figures as PNG under <artifacts>/<claim id>/ and remembers their paths
-    (relative to the artifacts folder, as findings record them)."""
+    (relative to the artifacts folder, as findings record them); a figure drawn before from the same values comes
+    from the experiment cache's folder, store (lib.figure_store), when there is one."""
 
-    def __init__(self, root: Path):
-        self.root, self.paths = root, []
+    def __init__(self, root: Path, store: Path | None = None):
+        self.root, self.store, self.paths = root, store, []
 
     def save(self, claim_id: str, name: str, figure) -> str:
         from lib.plots import save_figure
 
-        path = save_figure(figure, self.root / claim_id / f"{name}.png")
+        path = save_figure(figure, self.root / claim_id / f"{name}.png", self.store)
         self.paths.append(str(path.relative_to(self.root)))
         return str(path)
 
 
 @pytest.fixture
 def artifacts(run_settings) -> Artifacts:
-    return Artifacts(run_settings["artifacts"])
+    return Artifacts(run_settings["artifacts"], run_settings["cache"])
 
 
 STARTED = pytest.StashKey[tuple]()

@@ -169,25 +169,14 @@ def test_collapsed_net_outputs_target_mean(lu, finding, artifacts, run_settings)
         holds.append(ok)
         measured[t] = {"relative_deviation": estimate, "target_range": run.target_range}
         hist[t] = collapsed_constants(run, run.final)
-    artifacts.save(TARGET_MEAN.id, "constant_vs_target_mean", _scatter(hist))
+    artifacts.save(TARGET_MEAN.id, "constant_vs_target_mean", plots.constants_vs_means(
+        hist, "Collapsed nets output the target mean"))
     summary = "; ".join(f"{t}: |c − ȳ| / range = {m['relative_deviation'].text()}" for t, m in measured.items())
     finding.conclude(TARGET_MEAN.finding(
         "supported" if all(holds) else "refuted", summary, measured,
         {"statistic": "mean relative deviation over collapsed runs", "interval": "Student t, 99%"},
         setup_for(RELU, run_settings, targets=list(TARGETS))))
 
-
-def _scatter(points: dict):
-    figure, ax = plots.plt.subplots(figsize=(5, 5))
-    for t, (constant, mean) in points.items():
-        ax.scatter(mean, constant, s=6, label=t)
-    low, high = ax.get_xlim()
-    ax.plot([low, high], [low, high], color="grey", linewidth=1)
-    ax.set_xlabel("mean of the run's training targets")
-    ax.set_ylabel("the collapsed net's constant output")
-    ax.set_title("Collapsed nets output the target mean")
-    ax.legend()
-    return figure
 
 
 def test_control_untrained_collapsed_nets_do_not_output_the_mean(lu):

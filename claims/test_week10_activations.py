@@ -214,22 +214,22 @@ NOT_ZERO_CENTRED = Claim(
 SIGN_CASES = 2000
 
 
-def single_network(activation: str, weights) -> StackedMLP:
-    w = torch.tensor(weights, dtype=torch.float64).reshape(4, 1, 2, 2)
+def networks(activation: str, weights) -> StackedMLP:
+    """One notebook model per list of 16 weights (W1..W4, each 2 × 2 as [in, out]), zero biases."""
+    w = torch.tensor(weights, dtype=torch.float64).reshape(-1, 4, 2, 2)
     hidden = get_activation(activation)
-    return StackedMLP(list(w), [torch.zeros(1, 1, 2, dtype=torch.float64)] * 4, [hidden] * 3 + [identity])
+    return StackedMLP(list(w.transpose(0, 1)), [torch.zeros(len(w), 1, 2, dtype=torch.float64)] * 4, [hidden] * 3 + [identity])
 
 
-def mixed_sign_units(activation: str, weights, sample) -> int:
-    """How many units in W2..W4 receive per-sample weight gradients of both signs."""
-    x = torch.tensor([sample[:2]], dtype=torch.float64)
-    y = torch.tensor([sample[2:]], dtype=torch.float64)
-    gradients = per_sample_weight_gradients(single_network(activation, weights), x, y)
+def mixed_sign_units(activation: str, cases) -> np.ndarray:
+    """Per case (weights, sample), how many units in W2..W4 receive per-sample weight gradients of both signs."""
+    samples = torch.tensor([sample for _, sample in cases], dtype=torch.float64).unsqueeze(1)  # [cases, 1, 4]
+    gradients = per_sample_weight_gradients(networks(activation, [w for w, _ in cases]), samples[..., :2], samples[..., 2:])
     mixed = 0
     for g in gradients[1:]:
-        column = g[0, 0]  # [fan_in, fan_out]: column j holds the weights into unit j
-        mixed += int(((column > 0).any(dim=0) & (column < 0).any(dim=0)).sum())
-    return mixed
+        columns = g[:, 0]  # [cases, fan_in, fan_out]: column j holds the weights into unit j
+        mixed = mixed + ((columns > 0).any(dim=1) & (columns < 0).any(dim=1)).sum(dim=1)
+    return mixed.numpy()
 
 
 def random_cases(seed: int, count: int):
@@ -241,14 +241,14 @@ def random_cases(seed: int, count: int):
 
 def test_sigmoid_not_zero_centred(finding, artifacts, run_settings, seeds):
     def check(case):
-        assert mixed_sign_units("sigmoid", *case) == 0, "mixed signs after a sigmoid layer"
+        assert mixed_sign_units("sigmoid", [case])[0] == 0, "mixed signs after a sigmoid layer"
 
     cases = st.tuples(st.lists(floats(-3, 3), min_size=16, max_size=16),
                       st.tuples(floats(-math.pi, math.pi), floats(0, 1), floats(-3, 3), floats(-3, 3)))
     examples, failure = run_property(check, cases)
     seeded = list(random_cases(seed_for(seeds(NOT_ZERO_CENTRED.id), "cases"), SIGN_CASES))
-    tanh_mixed = sum(mixed_sign_units("tanh", *case) > 0 for case in seeded)
-    sigmoid_mixed = sum(mixed_sign_units("sigmoid", *case) > 0 for case in seeded)
+    tanh_mixed = int((mixed_sign_units("tanh", seeded) > 0).sum())
+    sigmoid_mixed = int((mixed_sign_units("sigmoid", seeded) > 0).sum())
     if failure is None and tanh_mixed == 0:
         failure = {"falsifying_example": "none", "error": "no tanh case with mixed signs among the seeded ones"}
     measured = {"tanh_share_with_mixed_signs": rate_interval(tanh_mixed, SIGN_CASES, CONFIDENCE).value,
@@ -262,12 +262,8 @@ def test_sigmoid_not_zero_centred(finding, artifacts, run_settings, seeds):
 def _sign_figure(run_settings):
     """Per-sample gradients into unit 1 of W2, weight from unit 1 against weight from unit 2, for one model."""
     x, y = generate_data(SAMPLES, run_settings["seed"])
-    figure, axes = plots.plt.subplots(1, 2, figsize=(9, 4))
-    for ax, activation in zip(axes, ("sigmoid", "tanh")):
+    panels = {}
+    for activation in ("sigmoid", "tanh"):
         g = per_sample_weight_gradients(week10_mlp(activation, "uniform", [NOTEBOOK_SEED]), x, y)[1][0]
-        ax.scatter(g[:, 0, 0].numpy(), g[:, 1, 0].numpy(), s=8)
-        ax.axhline(0, color="grey", linewidth=0.8)
-        ax.axvline(0, color="grey", linewidth=0.8)
-        ax.set_title(f"{activation}: ∂L/∂W2[0,0] vs ∂L/∂W2[1,0] per sample", fontsize=9)
-    figure.tight_layout()
-    return figure
+        panels[f"{activation}: ∂L/∂W2[0,0] vs ∂L/∂W2[1,0] per sample"] = (g[:, 0, 0].numpy(), g[:, 1, 0].numpy())
+    return plots.sign_scatters(panels)

@@ -2,6 +2,7 @@
 
 The protocol is in claims/week10_common.py.
 """
+import functools
 import math
 
 import numpy as np
@@ -26,8 +27,9 @@ def week10(seeds, experiment_cache):
     violin samples, and the single notebook-seed model's, all on one generateData(100) sample (the experiment cache)."""
     sequence = seeds("week10")
     x, y = generate_data(SAMPLES, seed_for(sequence, "data"))
+    init_seeds = functools.cache(lambda init: network_seeds(child(sequence, init), INITIALIZATIONS))  # spawned once
     return Experiments(lambda activation, init: gradient_ensemble_cached(
-        experiment_cache, activation, init, network_seeds(child(sequence, init), INITIALIZATIONS), x, y, NOTEBOOK_SEED))
+        experiment_cache, activation, init, init_seeds(init), x, y, NOTEBOOK_SEED))
 
 
 class Experiments:

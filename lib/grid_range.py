@@ -4,6 +4,7 @@ Collapse is decided from this range (lib.collapse). Torch's batched matmul over 
 spends most of its time on tiny inner products; here each network walks the grid with its activations in a few
 scalars, in the training kernel's parameter layout (lib.fast_training.flat_parameters).
 """
+import hashlib
 import inspect
 from functools import partial
 
@@ -42,11 +43,24 @@ def kernel_slope(net: StackedMLP) -> float | None:
 
 
 def output_range_kernel(net: StackedMLP, grid: np.ndarray, slope: float) -> np.ndarray:
-    """Per network, max − min of its outputs over the grid points, [K] (see kernel_slope for which nets)."""
+    """Per network, max − min of its outputs over the grid points, [K] (see kernel_slope for which nets). The claims
+    ask for one run's ranges several times (at several tolerances, in several claims), so the last MEMORY results
+    are kept, keyed by the digest of everything they are computed from."""
     widths = np.array([net.weights[0].shape[1]] + [w.shape[2] for w in net.weights], dtype=np.int64)
-    ranges = np.empty(net.count)
-    _ranges(flat_parameters(net), widths, float(slope), np.ascontiguousarray(grid, dtype=np.float64), ranges)
-    return ranges
+    params, grid = flat_parameters(net), np.ascontiguousarray(grid, dtype=np.float64)
+    key = hashlib.sha256(b"".join(a.tobytes() for a in (widths, np.array([slope, params.shape[0]]), grid, params)))
+    key = key.hexdigest()
+    if key not in _REMEMBERED:
+        ranges = np.empty(net.count)
+        _ranges(params, widths, float(slope), grid, ranges)
+        _REMEMBERED[key] = ranges
+        while len(_REMEMBERED) > MEMORY:
+            _REMEMBERED.pop(next(iter(_REMEMBERED)))
+    return _REMEMBERED[key].copy()
+
+
+MEMORY = 256  # results kept: a few MB at most (a [K] float64 array each, K ≤ 4,000 in the claims)
+_REMEMBERED: dict[str, np.ndarray] = {}
 
 
 @numba.njit(cache=True, parallel=True)

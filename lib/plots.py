@@ -1,4 +1,6 @@
-"""Figure builders: each returns a matplotlib Figure; saving is the artifacts fixture's job."""
+"""Figure builders: each returns a plan of its figure (lib.figure_store), drawn when saved unless one drawn from the
+same values is stored; saving is the artifacts fixture's job. builder.draw(...) draws at once."""
+import io
 from pathlib import Path
 
 import matplotlib
@@ -9,6 +11,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from lib.atomic import write_with  # noqa: E402
+from lib.figure_store import FigurePlan, planned, png  # noqa: E402
 
 
 SETTING_COLOURS = {"Leaky": "C1", "ReLU": "C0", "relu": "C0", "He": "C3", "Xavier": "C2", "Glorot": "C2",
@@ -42,11 +45,20 @@ def _target_style(label: str) -> str:
     return next((TARGET_STYLES[w] for w in label.replace(",", " ").split() if w in TARGET_STYLES), "-")
 
 
-def save_figure(figure, path: Path) -> Path:
-    """Save figure as PNG at path (atomically), close it, and return the path."""
-    write_with(path, lambda stream: figure.savefig(stream, format="png", dpi=90, bbox_inches="tight"))
-    plt.close(figure)
+def save_figure(figure, path: Path, store: Path | None = None) -> Path:
+    """Save a Figure or a FigurePlan as PNG at path (atomically) and return the path: a plan's PNG comes from the
+    cache folder store when one drawn from the same values is there, and is drawn and stored there otherwise."""
+    data = png(figure, store, lambda: render(figure.draw())) if isinstance(figure, FigurePlan) else render(figure)
+    write_with(path, lambda stream: stream.write(data))
     return Path(path)
+
+
+def render(figure) -> bytes:
+    """The figure as PNG bytes (90 dpi, cropped to what is drawn); the figure is closed."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
 
 
 def _finish(figure, ax, xlabel: str, ylabel: str, title: str):
@@ -68,6 +80,7 @@ def quantile_sketch(values, points: int = VIOLIN_POINTS) -> np.ndarray:
     return values if values.size <= points else np.quantile(values, np.linspace(0, 1, points))
 
 
+@planned
 def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title: str, columns: int = 4,
                   sharey: bool = False, central: float | None = None, ylabel: str = "value"):
     """One panel per setting: the distribution of each layer's values as violins (Perunicic's figure).
@@ -95,6 +108,7 @@ def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title:
     return figure
 
 
+@planned
 def per_layer_lines(series: dict[str, np.ndarray], layer_names: list[str], ylabel: str, title: str, log: bool = True):
     """Per setting, the median over networks of a per-layer quantity [K, layers], with its 10–90% band."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
@@ -114,6 +128,7 @@ def per_layer_lines(series: dict[str, np.ndarray], layer_names: list[str], ylabe
     return figure
 
 
+@planned
 def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, reference: float | None = None,
            x: np.ndarray | None = None, log: bool = False):
     """Per setting, each run's curve [runs, steps] thin, and their mean thick; an optional reference line."""
@@ -129,6 +144,7 @@ def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, 
     return _finish(figure, ax, xlabel, ylabel, title)
 
 
+@planned
 def rate_bars(groups: dict[str, dict[str, tuple[float, float, float]]], ylabel: str, title: str, reference: float | None = None):
     """Grouped bars of rates with interval whiskers: groups[group][series] = (value, low, high)."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
@@ -149,6 +165,7 @@ def rate_bars(groups: dict[str, dict[str, tuple[float, float, float]]], ylabel: 
     return figure
 
 
+@planned
 def fits(x: np.ndarray, target: np.ndarray, outputs: dict[str, np.ndarray], title: str):
     """A target over the domain and some networks' outputs on the same grid."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
@@ -163,6 +180,7 @@ def fits(x: np.ndarray, target: np.ndarray, outputs: dict[str, np.ndarray], titl
     return figure
 
 
+@planned
 def rate_lines(x, lines: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, log_x: bool = False,
                theory: dict[str, np.ndarray] | None = None):
     """Rates against x, each line [len(x), 3] = (value, low, high) as points with a band; optional theory lines."""
@@ -181,6 +199,7 @@ def rate_lines(x, lines: dict[str, np.ndarray], xlabel: str, ylabel: str, title:
     return _finish(figure, ax, xlabel, ylabel, title)
 
 
+@planned
 def heatmap(values: np.ndarray, rows: list, columns: list, row_label: str, column_label: str, title: str):
     """A table of values in [0, 1] as colours, each cell annotated."""
     figure, ax = plt.subplots(figsize=(1.3 * len(columns) + 2, 0.7 * len(rows) + 1.5))
@@ -197,6 +216,7 @@ def heatmap(values: np.ndarray, rows: list, columns: list, row_label: str, colum
     return figure
 
 
+@planned
 def functions(x: np.ndarray, lines: dict[str, np.ndarray], title: str, dots: dict[str, np.ndarray] | None = None):
     """Some functions of x as lines, and optionally others as dots on top (Week10 1.2–1.3)."""
     figure, ax = plt.subplots(figsize=(6.5, 4))
@@ -209,5 +229,33 @@ def functions(x: np.ndarray, lines: dict[str, np.ndarray], title: str, dots: dic
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+@planned
+def constants_vs_means(points: dict[str, tuple[np.ndarray, np.ndarray]], title: str):
+    """Per setting, each run's (mean, constant) as a dot, against the diagonal constant = mean (Lu et al.)."""
+    figure, ax = plt.subplots(figsize=(5, 5))
+    for label, (constant, mean) in points.items():
+        ax.scatter(mean, constant, s=6, label=label)
+    low, high = ax.get_xlim()
+    ax.plot([low, high], [low, high], color="grey", linewidth=1)
+    ax.set_xlabel("mean of the run's training targets")
+    ax.set_ylabel("the collapsed net's constant output")
+    ax.set_title(title)
+    ax.legend()
+    return figure
+
+
+@planned
+def sign_scatters(panels: dict[str, tuple[np.ndarray, np.ndarray]]):
+    """One panel per setting: per sample, one gradient entry against another, with both axes' zero lines."""
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4), squeeze=False)
+    for ax, (title, (x, y)) in zip(axes.flat, panels.items()):
+        ax.scatter(x, y, s=8)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.axvline(0, color="grey", linewidth=0.8)
+        ax.set_title(title, fontsize=9)
     figure.tight_layout()
     return figure

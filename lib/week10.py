@@ -48,7 +48,8 @@ def generate_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 def per_sample_weight_gradients(net: StackedMLP, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
     """Per layer, each sample's gradient of its MSE (mean over outputs) with respect to the layer's weights,
-    [K, N, fan_in, fan_out]: the outer product of the layer's input and the gradient at its pre-activation."""
+    [K, N, fan_in, fan_out]: the outer product of the layer's input and the gradient at its pre-activation. x and y
+    are [N, in] and [N, out] for every network alike, or [K, N, in] and [K, N, out], each network's own."""
     net.requires_grad_(True)
     pre, post = net.forward_with_taps(x)
     for z in pre:
@@ -57,7 +58,7 @@ def per_sample_weight_gradients(net: StackedMLP, x: torch.Tensor, y: torch.Tenso
     net.requires_grad_(False)
     for tensor in net.parameters():
         tensor.grad = None
-    inputs = [x.expand(net.count, *x.shape)] + [a.detach() for a in post[:-1]]
+    inputs = [x if x.dim() == 3 else x.expand(net.count, *x.shape)] + [a.detach() for a in post[:-1]]
     return [torch.einsum("kni,knj->knij", a, z.grad) for a, z in zip(inputs, pre)]
 
 

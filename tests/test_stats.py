@@ -1,6 +1,8 @@
 """Statistics wrappers: verdict rules for rates, interval coverage of known values."""
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from scipy import stats
 
 from lib.findings import combine_verdicts
 from lib.stats import geometric_mean_interval, mean_interval, rate_interval, rate_verdict
@@ -14,6 +16,16 @@ def test_rate_verdict_against_90_percent(successes, verdict):
 def test_clopper_pearson_matches_a_known_value():
     estimate = rate_interval(0, 10, 0.95)
     assert estimate.low == 0 and estimate.high == pytest.approx(0.3085, abs=1e-4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(trials=st.integers(1, 200_000), share=st.floats(0, 1), confidence=st.sampled_from([0.9, 0.95, 0.99, 1 - 0.05 / 6]))
+def test_clopper_pearson_is_binomtests_exact_interval(trials, share, confidence):
+    """The beta quantiles equal the bounds scipy's binomtest finds by root search (to its 1e-12 tolerance)."""
+    successes = round(share * trials)
+    ci = stats.binomtest(successes, trials).proportion_ci(confidence, method="exact")
+    estimate = rate_interval(successes, trials, confidence)
+    assert estimate.low == pytest.approx(ci.low, abs=1e-11) and estimate.high == pytest.approx(ci.high, abs=1e-11)
 
 
 def test_intervals_cover_the_truth():
