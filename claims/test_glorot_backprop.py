@@ -9,14 +9,13 @@ Protocol: family A's Lab3 MLP (784 → linear 100 → 5 × [100 + tanh] → 10, 
 """
 import numpy as np
 import pytest
-import torch
 
 from lib import plots
 from lib.calibration import sentence, stated
 from lib.data import mnist_sample, stratified_subset
 from lib.findings import Claim, paper
-from lib.jacobian import mean_singular_values, tanh_derivative
-from lib.lab3 import LAYER_NAMES, InitSetting, lab3_mlp, probe_lab3_cached
+from lib.jacobian import lab3_tanh_singular_values_cached
+from lib.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
 from lib.seeding import child, network_seeds
 from lib.sequential import SequentialBandRule, decide_band_sequentially
 from lib.stats import geometric_mean_interval, mean_interval
@@ -68,15 +67,14 @@ def gradients(seeds, device, experiment_cache):
 
 
 @pytest.fixture(scope="module")
-def jacobian(seeds):
+def jacobian(seeds, experiment_cache):
     """Per setting, each of the first JACOBIAN_NETS networks' mean singular value of the square layers' Jacobians,
     averaged over layers, on JACOBIAN_DIGITS digits (the probe's own first networks and digits)."""
     pixels, labels = mnist_sample()
     x = pixels[stratified_subset(labels, 100)][:JACOBIAN_DIGITS].double()
-    nets = {s.label: lab3_mlp("tanh", s.initializer(), network_seeds(child(seeds(CLAIM.id), s.name), JACOBIAN_NETS))
-            for s in (STANDARD, NORMALIZED)}
-    return {label: mean_interval(mean_singular_values(net.to(torch.float64), x, SQUARE_LAYERS, tanh_derivative)
-                                 .mean(axis=1), 0.99) for label, net in nets.items()}
+    return {s.label: mean_interval(lab3_tanh_singular_values_cached(
+        experiment_cache, s, network_seeds(child(seeds(CLAIM.id), s.name), JACOBIAN_NETS), x, SQUARE_LAYERS).mean(axis=1),
+        0.99) for s in (STANDARD, NORMALIZED)}
 
 
 def downward_gain(backprop: np.ndarray) -> np.ndarray:

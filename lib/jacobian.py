@@ -2,7 +2,10 @@
 import numpy as np
 import torch
 
+from lib.cache import ExperimentCache
 from lib.ensemble import StackedMLP
+from lib.initializers import code_digest
+from lib.lab3 import InitSetting, digest, lab3_mlp
 
 
 def mean_singular_values(net: StackedMLP, x: torch.Tensor, layers: list[int], derivative) -> np.ndarray:
@@ -19,3 +22,14 @@ def mean_singular_values(net: StackedMLP, x: torch.Tensor, layers: list[int], de
 
 def tanh_derivative(z: torch.Tensor) -> torch.Tensor:
     return 1 - torch.tanh(z) ** 2
+
+
+def lab3_tanh_singular_values_cached(cache: ExperimentCache, setting: InitSetting, seeds: list[int], x: torch.Tensor,
+                                     layers: list[int]) -> np.ndarray:
+    """mean_singular_values of len(seeds) tanh Lab3 networks (in float64) on x, through the experiment cache (keyed
+    by the inputs themselves, the seeds and the initializer's code)."""
+    key = {"init": [setting.name, setting.std], "seeds": seeds, "layers": layers, "inputs": digest(x),
+           "init_code": code_digest(setting.name)}
+    compute = lambda: {"means": mean_singular_values(lab3_mlp("tanh", setting.initializer(), seeds).to(torch.float64),
+                                                     x, layers, tanh_derivative)}
+    return cache.load_or_compute("lab3-jacobian", key, __name__, compute, setting.label)["means"]
