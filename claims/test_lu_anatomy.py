@@ -178,7 +178,6 @@ def test_collapsed_net_outputs_target_mean(lu, finding, artifacts, run_settings)
         setup_for(RELU, run_settings, targets=list(TARGETS))))
 
 
-
 def test_control_untrained_collapsed_nets_do_not_output_the_mean(lu):
     """Negative control: collapsed nets before training (output 0, the zero bias) must fail the rule."""
     run = lu(RELU.but(target="f1"))

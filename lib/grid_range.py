@@ -18,6 +18,8 @@ from lib.fast_training import flat_parameters
 from lib.kernel import _layer_offsets
 
 LEAKY_DEFAULT = inspect.signature(leaky_relu).parameters["slope"].default
+MEMORY = 256  # output ranges kept: a few MB at most (a [K] float64 array each, K ≤ 4,000 in the claims)
+_REMEMBERED: dict[str, np.ndarray] = {}
 
 
 def leaky_slope(activation) -> float | None:
@@ -58,9 +60,6 @@ def output_range_kernel(net: StackedMLP, grid: np.ndarray, slope: float) -> np.n
             _REMEMBERED.pop(next(iter(_REMEMBERED)))
     return _REMEMBERED[key].copy()
 
-
-MEMORY = 256  # results kept: a few MB at most (a [K] float64 array each, K ≤ 4,000 in the claims)
-_REMEMBERED: dict[str, np.ndarray] = {}
 
 
 @numba.njit(cache=True, parallel=True)

@@ -90,6 +90,7 @@ def main(argv=None) -> int:
                *(["-n", str(xdist)] if xdist else []), *(["--claims-slow"] if args.slow else []),
                *(["--claims-cache", str(Path(args.cache).resolve())] if args.cache else [])]
     root = (Path(args.artifacts) if args.artifacts else Path(tempfile.mkdtemp(prefix="claims-stability-"))).resolve()
+    version = project_version()  # the code the seeds start from (the tree may change while a long sweep runs)
     started = time.perf_counter()
     try:
         results = sweep(seeds, root, options, args.scheduler, workers, cores)
@@ -105,7 +106,6 @@ def main(argv=None) -> int:
     print("\n".join(stability_table(verdicts, seeds)))
     print(f"{len(seeds)} seeds ({args.seeds}) in {wall:.0f} s ({sum(seconds.values()) / len(seeds):.0f} s a seed's "
           f"run, {len(set(r[3] for r in results.values()))} worker(s)); findings of every seed: {root / 'sweep.json'}")
-    version = project_version()
     write_text(root / "sweep.json", json.dumps({"project": version, "seeds": {
         str(seed): {"seconds": seconds[seed], "pytest_exit": results[seed][2], "worker": results[seed][3],
                     "findings": list(results[seed][0].values())} for seed in seeds}}, indent=1))

@@ -39,3 +39,19 @@ def test_only_one_input_float64_relu_family_nets_go_to_the_kernel():
     two_inputs = StackedMLP([torch.ones(3, 2, 2, dtype=torch.float64)], [torch.zeros(3, 1, 2, dtype=torch.float64)],
                             [identity])
     assert kernel_slope(two_inputs) is None
+
+
+def test_a_remembered_range_is_the_computed_one_and_keyed_by_everything_it_reads():
+    """The same nets asked again give the same ranges (a copy: changing it changes nothing); another slope, grid or
+    weight is another key."""
+    net = lu_networks(LuProtocol(bias_init="normal"), list(range(50))).to(torch.float64)
+    points = grid()
+    first = output_range_kernel(net, points, 0.0)
+    first[:] = -1
+    again = output_range_kernel(net, points, 0.0)
+    np.testing.assert_allclose(again, torch_range(net, points), rtol=1e-12, atol=1e-13)
+    assert not np.array_equal(output_range_kernel(net, points, 0.3), again)
+    assert not np.array_equal(output_range_kernel(net, points[::2], 0.0), again)
+    alive = int(np.argmax(again > 0))
+    net.weights[-1][alive] *= 2  # the output layer's weights: that net's range doubles
+    assert output_range_kernel(net, points, 0.0)[alive] == pytest.approx(2 * again[alive], rel=1e-12)
