@@ -93,11 +93,16 @@ def claims_run(tmp_path: Path, seed: int, cache: str, *extra: str) -> dict:
 
 def test_a_second_seed_under_a_cap_leaves_the_cache_within_it_and_the_findings_unchanged(tmp_path):
     claims_run(tmp_path, 1, "capped")
-    first_seed = {e.stem for e in entries(tmp_path / "capped")}
+    first_seed = {e.stem.name: e.last_used for e in entries(tmp_path / "capped")}  # experiments and figures
     one_seed = sum(e.size for e in entries(tmp_path / "capped"))
     cap = int(1.5 * one_seed)  # below what both seeds need together
     capped = claims_run(tmp_path, 2, "capped", "--claims-cache-max", str(cap))
     left = entries(tmp_path / "capped")
     assert sum(e.size for e in left) <= cap
-    assert not first_seed & {e.stem for e in left}  # the older seed's entries went, this run's stayed
-    assert capped == claims_run(tmp_path, 2, "uncapped")
+    uncapped = claims_run(tmp_path, 2, "uncapped")
+    second_seed = {e.stem.name for e in entries(tmp_path / "uncapped")}  # an entry's name is its key's digest
+    kept = {e.stem.name for e in left}
+    assert second_seed <= kept  # this run's entries stayed
+    gone, stayed = set(first_seed) - kept, set(first_seed) & kept - second_seed
+    assert gone and max(first_seed[g] for g in gone) <= min((first_seed[s] for s in stayed), default=float("inf"))
+    assert capped == uncapped  # least recently used first, and the findings are those of an uncapped run
