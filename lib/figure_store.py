@@ -2,17 +2,16 @@
 
 A figure builder of lib.plots decorated with @planned returns a FigurePlan instead of drawing. Saving a plan
 (lib.plots.save_figure) serves the PNG stored under the plan's key when the experiment cache's folder holds it,
-and draws and stores it otherwise. The key holds the builder, the code of its module and of the lib modules it
-imports (lib.cache.source_hash), matplotlib's version and settings (rcParams) and every argument's value
-(arrays by their bytes), so a change to anything the figure shows draws it again. Entries are the cache's own
-format, kind `figure` (`<folder>/figure/<digest>.npz` beside its key `.json`), so `lib.cache_limit` counts and
-prunes them with the experiments; serving one marks it used. Saving figures drawn before took a quarter of a
-warm run of the claims.
+and draws and stores it otherwise, through the experiment cache itself (kind `figure`): its key adds to the
+builder, matplotlib's version and settings (rcParams) and every argument's value (arrays by their bytes) the code
+of the builder's module and of the lib modules it imports, so a change to anything the figure shows draws it
+again; `lib.cache_limit` counts and prunes figures with the experiments. Figures go through a cache object of
+their own, so a finding's record of where its experiments came from counts experiments alone. Saving figures drawn
+before took a quarter of a warm run of the claims.
 """
 import dataclasses
 import functools
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,8 +19,7 @@ from typing import Callable
 import matplotlib
 import numpy as np
 
-from lib.atomic import write_arrays, write_text
-from lib.cache import _mark_used, read_entry, source_hash
+from lib.cache import ExperimentCache
 
 KIND = "figure"
 
@@ -54,21 +52,15 @@ def png(plan: FigurePlan, folder: Path | None, render: Callable[[], bytes]) -> b
     key = None if folder is None else plan_key(plan)
     if key is None:
         return render()
-    text = json.dumps(key, sort_keys=True)
-    stem = Path(folder) / KIND / hashlib.sha256(text.encode()).hexdigest()[:32]
-    stored = read_entry(stem.with_suffix(".npz"), text)
-    if stored is not None:
-        _mark_used(stem.with_suffix(".npz"))
-        return stored["png"].tobytes()
-    data = render()
-    write_arrays(stem.with_suffix(".npz"), __key__=np.array(text), png=np.frombuffer(data, dtype=np.uint8))
-    write_text(stem.with_suffix(".json"), text)
-    return data
+    stored = ExperimentCache(Path(folder)).load_or_compute(
+        KIND, key, plan.builder.__module__, lambda: {"png": np.frombuffer(render(), dtype=np.uint8)},
+        plan.builder.__name__, remember=False)
+    return stored["png"].tobytes()
 
 
 def plan_key(plan: FigurePlan) -> dict | None:
-    """What the plan's figure is drawn from; None when an argument is of a type whose value cannot be hashed here, or
-    the builder is not a lib module's (whose code source_hash reads)."""
+    """What the plan's figure is drawn from besides its builder's code; None when an argument is of a type whose
+    value cannot be hashed here, or the builder is not a lib module's (whose code the cache's key reads)."""
     if not plan.builder.__module__.startswith("lib."):
         return None
     try:
@@ -76,8 +68,8 @@ def plan_key(plan: FigurePlan) -> dict | None:
     except TypeError:
         return None
     settings = hashlib.sha256(repr(sorted(matplotlib.rcParams.items())).encode()).hexdigest()
-    return {"kind": KIND, "builder": plan.builder.__qualname__, "source": source_hash(plan.builder.__module__),
-            "matplotlib": matplotlib.__version__, "rcparams": settings, "arguments": arguments}
+    return {"builder": plan.builder.__qualname__, "matplotlib": matplotlib.__version__, "rcparams": settings,
+            "arguments": arguments}
 
 
 def value_digest(value) -> str:

@@ -61,7 +61,6 @@ def output_range_kernel(net: StackedMLP, grid: np.ndarray, slope: float) -> np.n
     return _REMEMBERED[key].copy()
 
 
-
 @numba.njit(cache=True, parallel=True)
 def _ranges(params, widths, slope, x, ranges):
     """Layer by layer over all grid points at once (the loops over points vectorize), per network."""

@@ -4,7 +4,7 @@ import torch
 
 from lib.activations import get_activation
 from lib.cache import ExperimentCache
-from lib.ensemble import build_mlp
+from lib.ensemble import _batched, build_mlp
 from lib.initializers import code_digest, get_initializer, weight_std
 from lib.lab3 import digest
 
@@ -38,7 +38,7 @@ def layer_moments(activation: str, weight_init: str, widths: list[int], seeds: l
     depth = len(widths) - 1
     net = build_mlp(list(widths), [get_activation(activation)] * depth, get_initializer(weight_init),
                     get_initializer("zeros"), seeds).to(torch.float64)
-    means, variances, a = [], [], x.expand(net.count, *x.shape)
+    means, variances, a = [], [], _batched(x, net.count)
     with torch.no_grad():
         for weight, bias, layer_activation in zip(net.weights, net.biases, net.activations):
             a = layer_activation(torch.baddbmm(bias, a, weight))

@@ -7,7 +7,7 @@ import torch
 
 from lib.activations import get_activation, identity
 from lib.cache import ExperimentCache
-from lib.ensemble import StackedMLP, build_mlp
+from lib.ensemble import StackedMLP, _batched, build_mlp
 from lib.initializers import get_initializer
 
 WIDTHS = [2, 2, 2, 2, 2]  # input 2, three hidden Dense(2) with the activation, a linear Dense(2) output
@@ -58,7 +58,7 @@ def per_sample_weight_gradients(net: StackedMLP, x: torch.Tensor, y: torch.Tenso
     net.requires_grad_(False)
     for tensor in net.parameters():
         tensor.grad = None
-    inputs = [x if x.dim() == 3 else x.expand(net.count, *x.shape)] + [a.detach() for a in post[:-1]]
+    inputs = [_batched(x, net.count)] + [a.detach() for a in post[:-1]]
     return [torch.einsum("kni,knj->knij", a, z.grad) for a, z in zip(inputs, pre)]
 
 
