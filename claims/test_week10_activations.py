@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import strategies as st
 
 from claims.week10_common import (
     CONFIDENCE,
@@ -53,11 +52,11 @@ def derivative_deviation(x: torch.Tensor) -> float:
     return (my_sigmoid_grad(a.detach()) - autograd).abs().max().item()
 
 
-def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings):
+def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings, experiment_cache):
     def check(values):
         assert derivative_deviation(torch.tensor(values, dtype=torch.float64)) <= ROUNDING
 
-    examples, failure = run_property(check, vectors(-700, 700))
+    examples, failure = run_property(check, lambda st: vectors(st, -700, 700), experiment_cache)
     x = torch.linspace(-10, 10, 100, dtype=torch.float64, requires_grad=True)
     a = my_sigmoid(x)
     (tape,) = torch.autograd.grad(a.sum(), x)
@@ -122,9 +121,9 @@ def saturation_on_grid(activation: str) -> dict:
             "derivative_at_10": derivative_of(activation, torch.tensor([10.0], dtype=torch.float64)).item()}
 
 
-def test_sigmoid_saturates(finding, artifacts, run_settings):
-    pairs = st.tuples(floats(-1000, 1000), floats(-1000, 1000))
-    examples, failure = run_property(saturation_check("sigmoid"), pairs)
+def test_sigmoid_saturates(finding, artifacts, run_settings, experiment_cache):
+    pairs = lambda st: st.tuples(floats(st, -1000, 1000), floats(st, -1000, 1000))
+    examples, failure = run_property(saturation_check("sigmoid"), pairs, experiment_cache)
     x = torch.linspace(-12, 12, 400, dtype=torch.float64)
     artifacts.save(SIGMOID_SATURATES.id, "sigmoid_derivative", plots.functions(
         x.numpy(), {"σ'(x)": derivative_of("sigmoid", x).numpy(), "e^−|x|": torch.exp(-x.abs()).numpy(),
@@ -144,7 +143,7 @@ TANH_SATURATES = Claim(
 )
 
 
-def test_tanh_saturates_too(finding, artifacts, run_settings):
+def test_tanh_saturates_too(finding, artifacts, run_settings, experiment_cache):
     derivative_check = saturation_check("tanh")
 
     def check(pair):
@@ -152,7 +151,8 @@ def test_tanh_saturates_too(finding, artifacts, run_settings):
         assert torch.equal(torch.tanh(-x), -torch.tanh(x)) and torch.tanh(torch.zeros(1)).item() == 0, "not odd"
         derivative_check(pair)
 
-    examples, failure = run_property(check, st.tuples(floats(-1000, 1000), floats(-1000, 1000)))
+    pairs = lambda st: st.tuples(floats(st, -1000, 1000), floats(st, -1000, 1000))
+    examples, failure = run_property(check, pairs, experiment_cache)
     x = torch.linspace(-6, 6, 400, dtype=torch.float64)
     artifacts.save(TANH_SATURATES.id, "tanh_and_derivative", plots.functions(
         x.numpy(), {"tanh(x)": torch.tanh(x).numpy(), "tanh'(x)": derivative_of("tanh", x).numpy(),
@@ -179,12 +179,12 @@ def relu_derivative_is_step(x: torch.Tensor) -> bool:
     return torch.equal(derivative_of("relu", x), (x > 0).to(x.dtype))
 
 
-def test_relu_gradient_is_zero_or_one(finding, artifacts, run_settings):
+def test_relu_gradient_is_zero_or_one(finding, artifacts, run_settings, experiment_cache):
     def check(values):
         assert relu_derivative_is_step(torch.tensor(values, dtype=torch.float32)), "not exactly 0 or 1"
 
-    nonzero = st.lists(floats(-1e30, 1e30).filter(lambda v: v != 0), min_size=1, max_size=50)
-    examples, failure = run_property(check, nonzero)
+    nonzero = lambda st: st.lists(floats(st, -1e30, 1e30).filter(lambda v: v != 0), min_size=1, max_size=50)
+    examples, failure = run_property(check, nonzero, experiment_cache)
     grid = dense_grid(1e6).float()
     grid = grid[grid != 0]
     measured = {"grid_is_step": float(relu_derivative_is_step(grid)),
@@ -239,13 +239,14 @@ def random_cases(seed: int, count: int):
         yield rng.uniform(-3, 3, 16).tolist(), sample
 
 
-def test_sigmoid_not_zero_centred(finding, artifacts, run_settings, seeds):
+def test_sigmoid_not_zero_centred(finding, artifacts, run_settings, seeds, experiment_cache):
     def check(case):
         assert mixed_sign_units("sigmoid", [case])[0] == 0, "mixed signs after a sigmoid layer"
 
-    cases = st.tuples(st.lists(floats(-3, 3), min_size=16, max_size=16),
-                      st.tuples(floats(-math.pi, math.pi), floats(0, 1), floats(-3, 3), floats(-3, 3)))
-    examples, failure = run_property(check, cases)
+    cases = lambda st: st.tuples(st.lists(floats(st, -3, 3), min_size=16, max_size=16),
+                                 st.tuples(floats(st, -math.pi, math.pi), floats(st, 0, 1), floats(st, -3, 3),
+                                           floats(st, -3, 3)))
+    examples, failure = run_property(check, cases, experiment_cache)
     seeded = list(random_cases(seed_for(seeds(NOT_ZERO_CENTRED.id), "cases"), SIGN_CASES))
     tanh_mixed = int((mixed_sign_units("tanh", seeded) > 0).sum())
     sigmoid_mixed = int((mixed_sign_units("sigmoid", seeded) > 0).sum())

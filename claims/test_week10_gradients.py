@@ -135,11 +135,12 @@ def mean_difference(first, second, axis=-1):
     return first.mean(axis=axis) - second.mean(axis=axis)
 
 
-def huge_difference(glorot: np.ndarray, uniform: np.ndarray, seed: int, confidence: float) -> tuple[str, dict]:
-    """'huge difference', 'no huge difference' or 'undecided' for one activation, with E and R at confidence."""
+def huge_difference(glorot: np.ndarray, uniform: np.ndarray, seed: int, confidence: float, store) -> tuple[str, dict]:
+    """'huge difference', 'no huge difference' or 'undecided' for one activation, with E and R at confidence (their
+    intervals kept in store, the cache's folder)."""
     (u_g, c_g, dead_g), (u_u, c_u, dead_u) = per_init(glorot), per_init(uniform)
-    evenness = bootstrap_interval((u_u, u_g), mean_difference, confidence, seed)
-    scale = bootstrap_interval((c_g, c_u), mean_difference, confidence, seed)
+    evenness = bootstrap_interval((u_u, u_g), mean_difference, confidence, seed, store)
+    scale = bootstrap_interval((c_g, c_u), mean_difference, confidence, seed, store)
     if evenness.low > HUGE or scale.low > HUGE or scale.high < -HUGE:
         answer = "huge difference"
     elif evenness.high < HUGE and -HUGE < scale.low and scale.high < HUGE:
@@ -154,11 +155,11 @@ def huge_difference(glorot: np.ndarray, uniform: np.ndarray, seed: int, confiden
 ANSWER_VERDICTS = {"huge difference": "supported", "no huge difference": "refuted", "undecided": "inconclusive"}
 
 
-def glorot_verdict(glorot: np.ndarray, uniform: np.ndarray, seed: int) -> tuple[str, dict]:
+def glorot_verdict(glorot: np.ndarray, uniform: np.ndarray, seed: int, store=None) -> tuple[str, dict]:
     """One activation's verdict: 'huge difference' read at 99%; the refuted side at 1 − 0.01/3."""
-    answer, measured = huge_difference(glorot, uniform, seed, CONFIDENCE)
+    answer, measured = huge_difference(glorot, uniform, seed, CONFIDENCE, store)
     if answer != "huge difference":
-        answer, measured = huge_difference(glorot, uniform, seed, 1 - (1 - CONFIDENCE) / len(ACTIVATIONS))
+        answer, measured = huge_difference(glorot, uniform, seed, 1 - (1 - CONFIDENCE) / len(ACTIVATIONS), store)
     return ANSWER_VERDICTS[answer], {"answer": answer, **measured}
 
 
@@ -168,7 +169,8 @@ def glorot_verdict(glorot: np.ndarray, uniform: np.ndarray, seed: int) -> tuple[
                    "(a factor of 2)")
 def test_week10_glorot_vs_uniform(week10, finding, artifacts, run_settings, seeds):
     seed = seed_for(seeds(GLOROT.id), "bootstrap")
-    results = {a: glorot_verdict(week10[a, "glorot_normal"]["spread"], week10[a, "uniform"]["spread"], seed)
+    results = {a: glorot_verdict(week10[a, "glorot_normal"]["spread"], week10[a, "uniform"]["spread"], seed,
+                                 run_settings["cache"])
                for a in ACTIVATIONS}
     overall = combine_verdicts(v for v, _ in results.values())
     measured = {a: m for a, (_, m) in results.items()}
@@ -192,12 +194,12 @@ def scaled(spread: np.ndarray, factors) -> np.ndarray:
     return spread * np.asarray(factors)
 
 
-def test_control_a_change_below_a_factor_of_two_is_no_huge_difference(week10):
+def test_control_a_change_below_a_factor_of_two_is_no_huge_difference(week10, run_settings):
     """Negative control near the margin: U(−1, 1)'s tanh gradients against themselves scaled by 1.5 in every layer
     (a scale change of log 1.5 = 0.41, under log 2) and with s_1 shrunk by 0.75 (unevenness changed by 0.29) must
     not be a huge difference."""
     spread = week10["tanh", "uniform"]["spread"]
-    assert glorot_verdict(scaled(spread, [1.5 * 0.75, 1.5, 1.5, 1.5]), spread, 0)[0] == "refuted"
+    assert glorot_verdict(scaled(spread, [1.5 * 0.75, 1.5, 1.5, 1.5]), spread, 0, run_settings["cache"])[0] == "refuted"
 
 
 def with_first_layer(spread: np.ndarray, factor: float) -> np.ndarray:
@@ -205,9 +207,10 @@ def with_first_layer(spread: np.ndarray, factor: float) -> np.ndarray:
     return np.column_stack([factor * spread[:, -1], spread[:, 1:]])
 
 
-def test_control_a_factor_of_three_in_scale_or_evenness_is_huge(week10):
+def test_control_a_factor_of_three_in_scale_or_evenness_is_huge(week10, run_settings):
     """Positive controls: the same gradients scaled 3-fold in every layer (scale), or made even (s_1 = s_4) against a
     copy whose s_1 is a third of s_4 (evenness gain log 3), must come out 'huge'."""
     spread = week10["tanh", "uniform"]["spread"]
-    assert glorot_verdict(scaled(spread, [3.0] * 4), spread, 0)[0] == "supported"
-    assert glorot_verdict(with_first_layer(spread, 1.0), with_first_layer(spread, 1 / 3), 0)[0] == "supported"
+    store = run_settings["cache"]
+    assert glorot_verdict(scaled(spread, [3.0] * 4), spread, 0, store)[0] == "supported"
+    assert glorot_verdict(with_first_layer(spread, 1.0), with_first_layer(spread, 1 / 3), 0, store)[0] == "supported"

@@ -51,10 +51,14 @@ def grows(estimates: list) -> bool:
 FLAT_FACTOR = 2.0
 
 
-def relative_to_widest(shares: list, seed: int) -> list:
-    """Per fan-in, mean share over the mean share at the widest fan-in, with a 99% BCa bootstrap interval."""
-    ratio = lambda a, b, axis: a.mean(axis=axis) / b.mean(axis=axis)
-    return [bootstrap_interval((s, shares[-1]), ratio, CONFIDENCE, seed) for s in shares[:-1]]
+def mean_ratio(first, second, axis=-1):
+    return first.mean(axis=axis) / second.mean(axis=axis)
+
+
+def relative_to_widest(shares: list, seed: int, store) -> list:
+    """Per fan-in, mean share over the mean share at the widest fan-in, with a 99% BCa bootstrap interval (kept in
+    store, the cache's folder)."""
+    return [bootstrap_interval((s, shares[-1]), mean_ratio, CONFIDENCE, seed, store) for s in shares[:-1]]
 
 
 def flat(ratios: list) -> bool:
@@ -68,7 +72,8 @@ def flat(ratios: list) -> bool:
                    "notebook's own point (Week10 2.7: Glorot keeps wide layers in the centre range) holds: it never grows")
 def test_uniform_init_saturates_wide_tanh(saturation, finding, artifacts, run_settings, seeds):
     estimates = {i: [mean_interval(saturation[i, n], CONFIDENCE) for n in FAN_INS] for i in INITS}
-    ratios = relative_to_widest([saturation["glorot_normal", n] for n in FAN_INS], seed_for(seeds(WIDE_TANH.id), "ratios"))
+    ratios = relative_to_widest([saturation["glorot_normal", n] for n in FAN_INS], seed_for(seeds(WIDE_TANH.id), "ratios"),
+                                run_settings["cache"])
     ok = grows(estimates["uniform"]) and flat(ratios)
     artifacts.save(WIDE_TANH.id, "saturated_share_vs_fan_in", plots.rate_lines(
         list(FAN_INS), {INIT_LABELS[i]: [(e.value, e.low, e.high) for e in estimates[i]] for i in INITS},
@@ -86,8 +91,8 @@ def test_uniform_init_saturates_wide_tanh(saturation, finding, artifacts, run_se
          "units_drawn": 8, "saturated": "|tanh| > 0.99", "root_seed": run_settings["seed"]}))
 
 
-def test_control_rules_swap_with_the_initializers(saturation):
+def test_control_rules_swap_with_the_initializers(saturation, run_settings):
     """Negative control: Glorot's curve must not pass as 'grows', nor U(−1, 1)'s as 'flat'."""
     estimate = lambda init: [mean_interval(saturation[init, n], CONFIDENCE) for n in FAN_INS]
     assert not grows(estimate("glorot_normal"))
-    assert not flat(relative_to_widest([saturation["uniform", n] for n in FAN_INS], 0))
+    assert not flat(relative_to_widest([saturation["uniform", n] for n in FAN_INS], 0, run_settings["cache"]))

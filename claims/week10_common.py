@@ -10,12 +10,15 @@ come from a fixed dense grid or a seeded sample, so a finding reads the same in 
 (hypothesis draws some examples from constants in the loaded modules, which differ per process).
 """
 
+import json
+from importlib import metadata
+
+import numpy as np
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
+
+from lib.memo import function_code, remembered
 
 EXAMPLES = 500
-PROPERTY = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, report_multiple_bugs=False)
 ROUNDING = 1e-15  # absolute slack for float64 rounding: about 4.5 machine epsilons, on values of at most 1
 INITIALIZATIONS, SAMPLES, CONFIDENCE = 2000, 100, 0.99
 ACTIVATIONS, INITS = ("sigmoid", "tanh", "relu"), ("uniform", "glorot_normal")
@@ -25,12 +28,24 @@ SETUP = {"model": "2-2-2-2-2, hidden activation, linear output, zero biases", "s
          "loss": "per-sample MSE, mean over the 2 outputs"}
 
 
-def run_property(check, strategy) -> tuple[int, dict | None]:
-    """Run check over EXAMPLES generated inputs; (examples run, the falsifying example or None)."""
+def run_property(check, strategy, cache) -> tuple[int, dict | None]:
+    """Run check over EXAMPLES inputs drawn from strategy(hypothesis.strategies); (examples run, the falsifying
+    example or None). The outcome is an experiment of the cache (kind `property`), kept under the code of check and
+    strategy and hypothesis's version (lib.memo): with derandomize, no database and no deadline, that code decides it."""
+    key = lambda: {"check": function_code(check), "strategy": function_code(strategy), "examples": EXAMPLES,
+                   "hypothesis": metadata.version("hypothesis")}
+    compute = lambda: {"outcome": np.array(json.dumps(_property_outcome(check, strategy)))}
+    examples, failure = json.loads(str(remembered(cache, "property", key, compute, check.__qualname__)["outcome"]))
+    return examples, failure
+
+
+def _property_outcome(check, strategy) -> tuple[int, dict | None]:
+    from hypothesis import given, settings, strategies  # imported here: the import alone takes about 1.4 s
+
     seen = []
 
-    @PROPERTY
-    @given(strategy)
+    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, report_multiple_bugs=False)
+    @given(strategy(strategies))
     def prop(value):
         seen.append(value)
         check(value)
@@ -60,6 +75,12 @@ def dense_grid(limit: float) -> torch.Tensor:
     return torch.linspace(-limit, limit, GRID_POINTS, dtype=torch.float64)
 
 
-floats = lambda low, high: st.floats(low, high, allow_nan=False, allow_infinity=False)
-vectors = lambda low, high: st.lists(floats(low, high), min_size=1, max_size=50)
+def floats(st, low: float, high: float):
+    """Finite floats in [low, high], from st (hypothesis.strategies)."""
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+def vectors(st, low: float, high: float):
+    """Lists of 1 to 50 such floats."""
+    return st.lists(floats(st, low, high), min_size=1, max_size=50)
 

@@ -9,7 +9,6 @@ again; `lib.cache_limit` counts and prunes figures with the experiments. Figures
 their own, so a finding's record of where its experiments came from counts experiments alone. Saving figures drawn
 before took a quarter of a warm run of the claims.
 """
-import dataclasses
 import functools
 import hashlib
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import matplotlib
 import numpy as np
 
 from lib.cache import ExperimentCache
+from lib.memo import value_digest
 
 KIND = "figure"
 
@@ -70,37 +70,3 @@ def plan_key(plan: FigurePlan) -> dict | None:
     settings = hashlib.sha256(repr(sorted(matplotlib.rcParams.items())).encode()).hexdigest()
     return {"builder": plan.builder.__qualname__, "matplotlib": matplotlib.__version__, "rcparams": settings,
             "arguments": arguments}
-
-
-def value_digest(value) -> str:
-    """sha256 of a value built from numbers, strings, arrays (their dtype, shape and bytes), tensors, dataclasses,
-    and lists, tuples and dicts of them (in order: a dict's order is a figure's legend order); TypeError otherwise."""
-    digest = hashlib.sha256()
-    _feed(digest, value)
-    return digest.hexdigest()
-
-
-def _feed(digest, value) -> None:
-    if value is None or isinstance(value, (bool, int, float, complex, str)):
-        digest.update(f"{type(value).__name__}:{value!r};".encode())
-    elif isinstance(value, (np.ndarray, np.generic)) or type(value).__module__.startswith("torch"):
-        array = np.asarray(value.detach().cpu() if hasattr(value, "detach") else value)
-        if array.dtype.hasobject:
-            raise TypeError(f"an array of Python objects ({array.dtype}) has no stable bytes")
-        digest.update(f"array:{array.dtype.str}:{array.shape};".encode())
-        digest.update(np.ascontiguousarray(array).tobytes())
-    elif isinstance(value, (list, tuple)):
-        digest.update(f"{type(value).__name__}:{len(value)};".encode())
-        for item in value:
-            _feed(digest, item)
-    elif isinstance(value, dict):
-        digest.update(f"dict:{len(value)};".encode())
-        for name, item in value.items():
-            _feed(digest, name)
-            _feed(digest, item)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        digest.update(f"{type(value).__qualname__};".encode())
-        _feed(digest, [getattr(value, f.name) for f in dataclasses.fields(value)])
-    else:
-        raise TypeError(f"cannot hash a {type(value).__name__} for a figure's key")
-

@@ -4,14 +4,12 @@ import io
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+
+from lib.atomic import write_with
+from lib.figure_store import FigurePlan, planned, png
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
-
-from lib.atomic import write_with  # noqa: E402
-from lib.figure_store import FigurePlan, planned, png  # noqa: E402
 
 
 SETTING_COLOURS = {"Leaky": "C1", "ReLU": "C0", "relu": "C0", "He": "C3", "Xavier": "C2", "Glorot": "C2",
@@ -53,11 +51,19 @@ def save_figure(figure, path: Path, store: Path | None = None) -> Path:
     return Path(path)
 
 
+def pyplot():
+    """matplotlib.pyplot, imported when a figure is first drawn: its import takes about half a second, which a run
+    whose figures all come from the cache never needs."""
+    import matplotlib.pyplot
+
+    return matplotlib.pyplot
+
+
 def render(figure) -> bytes:
     """The figure as PNG bytes (90 dpi, cropped to what is drawn); the figure is closed."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
+    pyplot().close(figure)
     return buffer.getvalue()
 
 
@@ -89,7 +95,7 @@ def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title:
     its values' quantiles (evenly spaced), which draws the same shape as all of them at a fraction of the cost."""
     columns = min(columns, len(samples))  # no empty panels
     rows = -(-len(samples) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False, sharey=sharey)
+    figure, axes = pyplot().subplots(rows, columns, figsize=(3.4 * columns, 2.8 * rows), squeeze=False, sharey=sharey)
     if central is not None:
         everything = np.concatenate([np.ravel(v) for v in samples.values()])
         low, high = np.quantile(everything, [(1 - central) / 2, (1 + central) / 2])
@@ -111,7 +117,7 @@ def layer_violins(samples: dict[str, np.ndarray], layer_names: list[str], title:
 @planned
 def per_layer_lines(series: dict[str, np.ndarray], layer_names: list[str], ylabel: str, title: str, log: bool = True):
     """Per setting, the median over networks of a per-layer quantity [K, layers], with its 10–90% band."""
-    figure, ax = plt.subplots(figsize=(6.5, 4))
+    figure, ax = pyplot().subplots(figsize=(6.5, 4))
     x = np.arange(1, len(layer_names) + 1)
     for look, (label, values) in zip(styles(series), series.items()):
         low, mid, high = np.percentile(values, [10, 50, 90], axis=0)
@@ -132,7 +138,7 @@ def per_layer_lines(series: dict[str, np.ndarray], layer_names: list[str], ylabe
 def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, reference: float | None = None,
            x: np.ndarray | None = None, log: bool = False):
     """Per setting, each run's curve [runs, steps] thin, and their mean thick; an optional reference line."""
-    figure, ax = plt.subplots(figsize=(6.5, 4))
+    figure, ax = pyplot().subplots(figsize=(6.5, 4))
     for look, (label, values) in zip(styles(series), series.items()):
         steps = np.arange(values.shape[1]) if x is None else x
         ax.plot(steps, values.T, color=look["color"], alpha=0.25, linewidth=0.8)
@@ -147,7 +153,7 @@ def curves(series: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, 
 @planned
 def rate_bars(groups: dict[str, dict[str, tuple[float, float, float]]], ylabel: str, title: str, reference: float | None = None):
     """Grouped bars of rates with interval whiskers: groups[group][series] = (value, low, high)."""
-    figure, ax = plt.subplots(figsize=(6.5, 4))
+    figure, ax = pyplot().subplots(figsize=(6.5, 4))
     series = list(next(iter(groups.values())))
     width = 0.8 / len(series)
     for s, (name, look) in enumerate(zip(series, styles(series))):
@@ -168,7 +174,7 @@ def rate_bars(groups: dict[str, dict[str, tuple[float, float, float]]], ylabel: 
 @planned
 def fits(x: np.ndarray, target: np.ndarray, outputs: dict[str, np.ndarray], title: str):
     """A target over the domain and some networks' outputs on the same grid."""
-    figure, ax = plt.subplots(figsize=(6.5, 4))
+    figure, ax = pyplot().subplots(figsize=(6.5, 4))
     ax.plot(x, target, color="k", linewidth=2, label="target")
     for label, y in outputs.items():
         ax.plot(x, y, label=label)
@@ -184,7 +190,7 @@ def fits(x: np.ndarray, target: np.ndarray, outputs: dict[str, np.ndarray], titl
 def rate_lines(x, lines: dict[str, np.ndarray], xlabel: str, ylabel: str, title: str, log_x: bool = False,
                theory: dict[str, np.ndarray] | None = None):
     """Rates against x, each line [len(x), 3] = (value, low, high) as points with a band; optional theory lines."""
-    figure, ax = plt.subplots(figsize=(6.5, 4))
+    figure, ax = pyplot().subplots(figsize=(6.5, 4))
     for look, (label, values) in zip(styles(lines), lines.items()):
         values = np.asarray(values)
         look = look | ({"linestyle": "none"} if theory is not None else {})
@@ -195,14 +201,14 @@ def rate_lines(x, lines: dict[str, np.ndarray], xlabel: str, ylabel: str, title:
     if log_x:
         ax.set_xscale("log")
         ax.set_xticks(list(x), [f"{v:g}" for v in x])  # the measured points, not 2×10⁰, 3×10⁰, …
-        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     return _finish(figure, ax, xlabel, ylabel, title)
 
 
 @planned
 def heatmap(values: np.ndarray, rows: list, columns: list, row_label: str, column_label: str, title: str):
     """A table of values in [0, 1] as colours, each cell annotated."""
-    figure, ax = plt.subplots(figsize=(1.3 * len(columns) + 2, 0.7 * len(rows) + 1.5))
+    figure, ax = pyplot().subplots(figsize=(1.3 * len(columns) + 2, 0.7 * len(rows) + 1.5))
     image = ax.imshow(values, cmap="viridis", vmin=0, vmax=1, aspect="auto")
     for (r, c), v in np.ndenumerate(values):
         ax.text(c, r, f"{v:.3f}", ha="center", va="center", color="w" if v < 0.6 else "k", fontsize=9)
@@ -219,7 +225,7 @@ def heatmap(values: np.ndarray, rows: list, columns: list, row_label: str, colum
 @planned
 def functions(x: np.ndarray, lines: dict[str, np.ndarray], title: str, dots: dict[str, np.ndarray] | None = None):
     """Some functions of x as lines, and optionally others as dots on top (Week10 1.2–1.3)."""
-    figure, ax = plt.subplots(figsize=(6.5, 4))
+    figure, ax = pyplot().subplots(figsize=(6.5, 4))
     for label, y in lines.items():
         ax.plot(x, y, label=label)
     for label, y in (dots or {}).items():
@@ -236,7 +242,7 @@ def functions(x: np.ndarray, lines: dict[str, np.ndarray], title: str, dots: dic
 @planned
 def constants_vs_means(points: dict[str, tuple[np.ndarray, np.ndarray]], title: str):
     """Per setting, each run's (mean, constant) as a dot, against the diagonal constant = mean (Lu et al.)."""
-    figure, ax = plt.subplots(figsize=(5, 5))
+    figure, ax = pyplot().subplots(figsize=(5, 5))
     for label, (constant, mean) in points.items():
         ax.scatter(mean, constant, s=6, label=label)
     low, high = ax.get_xlim()
@@ -251,7 +257,7 @@ def constants_vs_means(points: dict[str, tuple[np.ndarray, np.ndarray]], title: 
 @planned
 def sign_scatters(panels: dict[str, tuple[np.ndarray, np.ndarray]]):
     """One panel per setting: per sample, one gradient entry against another, with both axes' zero lines."""
-    figure, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4), squeeze=False)
+    figure, axes = pyplot().subplots(1, len(panels), figsize=(4.5 * len(panels), 4), squeeze=False)
     for ax, (title, (x, y)) in zip(axes.flat, panels.items()):
         ax.scatter(x, y, s=8)
         ax.axhline(0, color="grey", linewidth=0.8)

@@ -1,8 +1,11 @@
 """Thin wrappers over scipy.stats: intervals for means, ratios and rates."""
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import special, stats
+
+from lib.memo import function_code, remembered, value_digest
 
 
 @dataclass(frozen=True)
@@ -137,15 +140,26 @@ def matches_rate(successes: int, trials: int, expected: float) -> float:
     return float(stats.binomtest(int(successes), int(trials), expected).pvalue)
 
 
-def bootstrap_interval(samples: tuple, statistic, confidence: float, seed: int) -> Estimate:
+def bootstrap_interval(samples: tuple, statistic, confidence: float, seed: int, store: Path | None = None) -> Estimate:
     """statistic(*samples) over independent samples, with a BCa bootstrap interval (scipy.stats.bootstrap);
-    statistic takes the samples and an axis, as scipy's vectorized statistics do."""
+    statistic takes the samples and an axis, as scipy's vectorized statistics do. With store (the experiment cache's
+    folder), the interval is kept there under the samples' values and the statistic's code (lib.memo)."""
     samples = tuple(np.asarray(s, float) for s in samples)
-    result = stats.bootstrap(samples, statistic, vectorized=True, confidence_level=confidence, n_resamples=4000,
-                             method="BCa", rng=np.random.default_rng(seed))
-    ci = result.confidence_interval
-    return Estimate(float(statistic(*samples, axis=-1)), float(ci.low), float(ci.high), sum(s.size for s in samples),
+    key = lambda: {"samples": value_digest(samples), "statistic": function_code(statistic), "confidence": confidence,
+                   "seed": seed, "resamples": RESAMPLES, "method": "BCa"}
+    compute = lambda: {"interval": np.array(_bootstrap(samples, statistic, confidence, seed))}
+    low, high = remembered(store, "bootstrap", key, compute, f"BCa interval, {statistic.__qualname__}")["interval"]
+    return Estimate(float(statistic(*samples, axis=-1)), float(low), float(high), sum(s.size for s in samples),
                     confidence)
+
+
+RESAMPLES = 4000
+
+
+def _bootstrap(samples: tuple, statistic, confidence: float, seed: int) -> tuple[float, float]:
+    result = stats.bootstrap(samples, statistic, vectorized=True, confidence_level=confidence, n_resamples=RESAMPLES,
+                             method="BCa", rng=np.random.default_rng(seed))
+    return result.confidence_interval.low, result.confidence_interval.high
 
 
 def equivalence(estimate: Estimate, margin: float) -> str:

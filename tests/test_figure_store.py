@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from lib import cache_limit, plots
-from lib.figure_store import plan_key, value_digest
+from lib.figure_store import plan_key
+from lib.memo import value_digest
 
 X = np.linspace(0, 1, 50)
 
