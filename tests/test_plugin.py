@@ -210,3 +210,21 @@ def test_the_html_report_opens_in_a_real_browser_with_every_image_loaded(project
     loaded, total = (int(re.search(rf'data-images-{k}="(\d+)"', body).group(1)) for k in ("loaded", "total"))
     assert total == 2 and loaded == total  # the thumbnail and the figure of fake-supported
     assert dom.count('<tr class="finding">') == 3 and 'data-findings="3"' in body
+
+
+def test_no_test_in_tests_carries_the_claims_mark():
+    """`pytest -m claims` does not collect tests/ (conftest.py): safe while none of its tests is a claim. The same
+    selection, spelt so that conftest.py does not recognise it, collects tests/ and must find no test."""
+    result = subprocess.run(["python", "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m",
+                             "(claims)", "tests"], cwd=REPO, capture_output=True, text=True)
+    deselected = re.search(r"no tests collected \((\d+) deselected\)", result.stdout)
+    assert result.returncode == 5 and deselected and int(deselected.group(1)) > 0, result.stdout[-2000:]
+
+
+def test_claims_alone_leave_tests_uncollected():
+    """`pytest -m claims` collects claims/ alone: nothing is collected only to be deselected."""
+    result = subprocess.run(["python", "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m",
+                             "claims"], cwd=REPO, capture_output=True, text=True)
+    collected = [line for line in result.stdout.splitlines() if "::" in line]
+    assert result.returncode == 0 and collected and all(line.startswith("claims/") for line in collected)
+    assert f"{len(collected)} tests collected" in result.stdout and "deselected" not in result.stdout
