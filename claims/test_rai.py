@@ -5,14 +5,14 @@ the fan_in + 1 entries, picked uniformly, replaced by a Beta(2, 1) draw, so one 
 to be positive (the others are symmetric). Source: the procedure docs/claims.md D gives, as several public implementations that cite the paper write it
 (secondary): the body of arXiv 1903.06733 v3, and so its RAI section, its bound and its tables, could not be read
 from this machine. Training protocol: section B's (LuProtocol), run k with the same data and shuffle seeds as the He
-runs of claims/test_dying_relu.py, so the two settings differ only in the initialization.
+runs of claims/test_lu_headline.py, so the two settings differ only in the initialization.
 """
 import numpy as np
 import pytest
 
 from lib import plots
 from lib.calibration import sentence, stated
-from lib.collapse import born_constant_cached, collapse_count, collapsed_runs
+from lib.collapse import HEADLINE_TOLERANCE, born_constant_cached, collapse_count, collapsed_runs, output_range
 from lib.findings import Claim, paper
 from lib.initializers import LAYER_INITIALIZERS, beta_2_1, rai
 from lib.lu import LAB_SNAPSHOTS, LuProtocol, run_lu_cached
@@ -74,9 +74,7 @@ def test_rai_reduces_collapse(lu, finding, artifacts, run_settings):
         list(LAB_SNAPSHOTS), lines, "epoch", "collapsed fraction", "Collapse during training, He normal and RAI"))
     summary = "; ".join(f"{t}: He {m['he_normal'].text()} → RAI {m['rai'].text()}, reduction {m['reduction'].text()}"
                         for t, m in measured.items() if t in TARGETS)
-    born = measured["how_they_collapse"]["f1"]
-    summary += (f"; of the collapsed f1 runs, born so: He {born['he_normal']['born_collapsed_of_collapsed'].text()}, "
-                f"RAI {born['rai']['born_collapsed_of_collapsed'].text()}")
+    summary += "; " + collapse_story(measured["how_they_collapse"]["f1"])
     finding.conclude(REDUCES.finding(
         "supported" if ok else "refuted", f"{summary}; the paper's (secondary): {PAPER['value']}", measured,
         {"statistic": "difference of collapse fractions, paired runs",
@@ -86,15 +84,31 @@ def test_rai_reduces_collapse(lu, finding, artifacts, run_settings):
 
 
 def anatomy(run) -> dict:
-    """How a setting's runs collapse: of those collapsed after training, how many were collapsed at initialization
-    (born so) and how many died in training; and the collapsed fraction at each snapshot epoch."""
-    born, final = collapsed_runs(run, net=run.initial), collapsed_runs(run)
-    collapsed_count = int(final.sum())
-    return {"collapsed": collapsed_count, "born_collapsed": int(born.sum()),
-            "born_collapsed_of_collapsed": rate_interval(int((born & final).sum()), max(collapsed_count, 1), CONFIDENCE),
+    """How a setting's runs collapse. Of those collapsed after training: how many were born dead (the initial net's
+    output exactly constant over the grid: a hidden layer dead on the whole domain, the born-dead test of
+    rai-born-dead-less-often), how many were collapsed at birth (within the headline tolerance, dead or only
+    near-constant), and how many died in training; and the collapsed fraction at each snapshot epoch."""
+    spread, final = output_range(run.initial, grid()), collapsed_runs(run)
+    dead, born = spread == 0, spread <= HEADLINE_TOLERANCE * run.target_range
+    collapsed = int(final.sum())
+    of_collapsed = lambda mask: rate_interval(int((mask & final).sum()), max(collapsed, 1), CONFIDENCE)
+    return {"collapsed": collapsed, "born_dead": int(dead.sum()), "born_collapsed": int(born.sum()),
+            "born_dead_of_collapsed": of_collapsed(dead), "born_collapsed_of_collapsed": of_collapsed(born),
             "died_in_training": int((final & ~born).sum()), "revived_in_training": int((born & ~final).sum()),
+            "born_dead_revived": int((dead & ~final).sum()),
             "by_epoch": {str(s): rate_interval(int(collapsed_runs(run, net=run.training.snapshots[s]).sum()),
                                                run.protocol.runs, CONFIDENCE) for s in LAB_SNAPSHOTS}}
+
+
+def collapse_story(anatomies: dict) -> str:
+    """One target's anatomy in a sentence: where each setting's collapsed runs come from, and RAI's collapse by epoch."""
+    he, rai_ = anatomies["he_normal"], anatomies["rai"]
+    epochs = rai_["by_epoch"]
+    return (f"of the collapsed f1 runs, born dead: He {he['born_dead_of_collapsed'].text()}, RAI "
+            f"{rai_['born_dead_of_collapsed'].text()}; RAI f1: {rai_['born_dead']} of {RAI.runs:,} born dead, "
+            f"{epochs['0'].value:.3f} collapsed at initialization, {epochs['50'].value:.3f} at epoch 50, "
+            f"{epochs[str(RAI.epochs)].value:.3f} at epoch {RAI.epochs} ({rai_['died_in_training']} died in training, "
+            f"{rai_['revived_in_training']} collapsed at birth came back)")
 
 
 def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, experiment_cache, monkeypatch):
