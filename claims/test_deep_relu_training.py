@@ -1,43 +1,32 @@
-"""Family A, training: He et al. 2015 Figs. 2 and 3, deep ReLU nets under Xavier and He initialization (slow).
-
-Protocol: a ReLU MLP of width 100 (biases zero) on the 5,000 bundled MNIST digits (pixels / 255), plain SGD
-with momentum 0.9, minibatch 64, the same 8 seeds for each initializer; the loss is each epoch's mean training
-cross-entropy. Weights are drawn in float32 and trained in float64, so the curves do not depend on which vector
-kernels (AVX2, AVX-512) the CPU's BLAS picks, nor on the thread count (tests/test_determinism.py).
-
-The budget comes from He et al.'s setup, fixed before this round's measurements: their learning rate starts at
-1e-2 (§3: "1e-2, 1e-3, and 1e-4, and is switched when the error plateaus"; momentum 0.9) and Figs. 2 and 3 show
-the first ImageNet epochs, each about 10,000 steps of 128 images, at that starting rate. So every depth trains at
-1e-2, no drop, for the fewest whole epochs of 79 steps that give at least 10,000 SGD steps: 127 epochs, 10,033
-steps (setup.steps), one ImageNet epoch's worth of steps, a third of Fig. 2's window. That costs about 10 minutes
-per depth on 2 cores, so these claims are `slow` (--claims-slow): the README's every-test command must stay under
-20 minutes. Earlier budgets, both 10 epochs (790 steps): lr 1e-3, under which Xavier stayed at ln 10 at 22 layers
-and at 30 alike; then lr 1e-2, under which the 22-layer Xavier nets had not yet reached 0.5·ln 10.
+"""Family A, training: He et al. 2015 Figs. 2 and 3, a 30-layer ReLU MLP where Xavier stalls and He trains, and a
+22-layer one where both converge, He sooner (slow). The protocol and its budget are in claims/he_common.py; the
+depth study joining the two is test_he_depth_study.py.
 """
-import math
 
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from claims.he_common import (
+    BOTH_CONVERGE_ID,
+    BUDGET_CHANGE,
+    CHANCE,
+    DIVERGENCE_IS_OURS,
+    PROTOCOL,
+    SHALLOWER,
+    STALLS_ID,
+    depth_losses,
+    diverged,
+    diverged_text,
+    epochs_to_threshold,
+)
 from lib import plots
 from lib.calibration import sentence, stated
-from lib.data import mnist_sample
 from lib.findings import Claim, ClaimRefuted, paper
-from lib.lab3 import train_deep_relu_cached
-from lib.seeding import child, network_seeds, seed_for
 from lib.stats import mean_interval
 
 pytestmark = pytest.mark.claims
 
-PROTOCOL = {"dtype": "float64", "weight_layers": 30, "width": 100, "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
-            "batch_size": 64, "epochs": 127, "seeds": 8, "digits": 5000, "confidence": 0.99}
-PROTOCOL["steps"] = PROTOCOL["epochs"] * -(-PROTOCOL["digits"] // PROTOCOL["batch_size"])  # SGD steps per network
-CHANCE = math.log(10)
-BUDGET_CHANGE = ("Earlier budgets: 790 SGD steps, first at lr 1e-3 (Xavier stayed at ln 10 at 22 layers and at 30 "
-                 "alike, so the two regimes could not be told apart), then at lr 1e-2 (40 times shorter than Fig. 2's "
-                 "window); the budget is now He et al.'s: lr 1e-2 for at least 10,000 steps, one ImageNet epoch's "
-                 "worth")
 FIG3 = paper("30-layer model: Xavier \"completely stalls … It does not converge even given more epochs\"; theirs "
              "converges", "the Fig. 3 caption (ImageNet, top-1 error against epochs)", "primary",
              "He et al. 2015, Fig. 3")
@@ -46,7 +35,7 @@ FIG2 = paper("22-layer model: \"Both our initialization (red) and 'Xavier' (blue
              "primary", "He et al. 2015, Fig. 2")
 
 CLAIM = Claim(
-    "he-trains-deep-relu-xavier-stalls",
+    STALLS_ID,
     "a 30-layer ReLU MLP (width 100) trained with plain SGD+momentum on the MNIST sample: with Xavier the loss "
     "stays near ln 10, with He it falls well below",
     "He et al. 2015 Fig. 3",
@@ -57,44 +46,12 @@ CLAIM = Claim(
 )
 
 
-def diverged(final) -> int:
-    """How many nets ended with a non-finite loss: their mean, and so its bound, is not finite either."""
-    return int(np.sum(~np.isfinite(final)))
-
-
 def stalls_and_trains(xavier_final, he_final) -> tuple[bool, dict]:
     xavier = mean_interval(xavier_final, PROTOCOL["confidence"])
     he = mean_interval(he_final, PROTOCOL["confidence"])
     return xavier.low > 0.9 * CHANCE and he.high < 0.5 * CHANCE, {
         "final_loss_xavier": xavier, "final_loss_he": he,
         "diverged": {"xavier": diverged(xavier_final), "he": diverged(he_final)}}
-
-
-def diverged_text(counts: dict) -> str:
-    """'; he: n of 8 nets diverged …' for each initializer with diverged nets; '' when none did."""
-    return "".join(f"; {name}: {n} of {PROTOCOL['seeds']} nets diverged (non-finite loss)"
-                   for name, n in counts.items() if n)
-
-
-DIVERGENCE_IS_OURS = ("; whose failure: ours, not He et al.'s: a plain width-100 MLP at their constant starting rate "
-                      "diverges, which their conv nets are not reported to do")
-
-
-def training_losses(sequence, device, experiment_cache, weight_layers: int) -> dict:
-    """Per initializer, each seed's per-epoch mean training loss, [seeds, epochs] (the same 8 seeds for both)."""
-    pixels, labels = mnist_sample()
-    init_seeds, shuffle = network_seeds(child(sequence, "init"), PROTOCOL["seeds"]), seed_for(sequence, "shuffle")
-    options = {k: PROTOCOL[k] for k in ("width", "lr", "momentum", "batch_size", "epochs")}
-    return {name: train_deep_relu_cached(experiment_cache, name, init_seeds, shuffle, pixels, labels, device,
-                                         weight_layers=weight_layers, **options)
-            for name in ("glorot_normal", "he_normal")}
-
-
-def depth_losses(seeds, device, experiment_cache, weight_layers: int) -> dict:
-    """training_losses of the depth whose claim owns the seeds (the depth study reuses the two claims' nets)."""
-    owner = {PROTOCOL["weight_layers"]: CLAIM.id, SHALLOWER: BOTH_CONVERGE.id}.get(weight_layers, DEPTH_STUDY.id)
-    sequence = seeds(owner) if owner != DEPTH_STUDY.id else child(seeds(owner), f"{weight_layers} layers")
-    return training_losses(sequence, device, experiment_cache, weight_layers)
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +92,8 @@ def test_control_swapped_initializers_are_refuted_and_stable_nets_pass(losses, l
 
 # --- he-22-layer-both-converge (Fig. 2) ---------------------------------------------------------
 
-SHALLOWER = 22
 BOTH_CONVERGE = Claim(
-    "he-22-layer-both-converge",
+    BOTH_CONVERGE_ID,
     "a 22-layer ReLU MLP converges under both Xavier and He initialization, He sooner",
     "He et al. 2015 Fig. 2",
     "the protocol of he-trains-deep-relu-xavier-stalls but 22 weight layers (its companion: same data, seeds, "
@@ -149,12 +105,6 @@ BOTH_CONVERGE = Claim(
     + sentence("he-22-layer-both-converge") + ". " + BUDGET_CHANGE,
     false_failure=stated("he-22-layer-both-converge")[0], false_support=stated("he-22-layer-both-converge")[1],
 )
-
-
-def epochs_to_threshold(losses: np.ndarray, threshold: float) -> np.ndarray:
-    """Per seed, the first epoch (1-based) whose loss is below threshold; epochs + 1 when none is."""
-    below = losses < threshold
-    return np.where(below.any(axis=1), below.argmax(axis=1) + 1, losses.shape[1] + 1)
 
 
 def paired_sooner_p(first: np.ndarray, second: np.ndarray) -> float:
@@ -218,97 +168,3 @@ def test_control_the_rule_can_pass_and_stalling_turns_it(losses_22, losses):
     delayed = np.concatenate([np.repeat(he[:, :1], 2, axis=1), he[:, :-2]], axis=1)
     assert both_converge_he_sooner(delayed, he)[0]
     assert not both_converge_he_sooner(losses["glorot_normal"], losses["he_normal"])[0]
-
-
-# --- he-xavier-later-with-depth (Figs. 2 and 3 as one depth study; slow) -------------------------
-
-DEPTHS = (14, 18, 22, 26, 30)
-TREND_ALPHA = 0.01
-DEPTH_STUDY = Claim(
-    "he-xavier-later-with-depth",
-    "under Xavier a deeper ReLU MLP starts reducing its loss later, until it stalls; under He it converges at every "
-    "depth (He et al.'s Figs. 2 and 3 read as one depth study)",
-    "He et al. 2015, Figs. 2 and 3",
-    f"the protocol of he-trains-deep-relu-xavier-stalls at {', '.join(map(str, DEPTHS))} weight layers, the same "
-    "budget at every depth (22 and 30 are those two claims' own nets). Per depth and seed, the first epoch whose "
-    "loss is below 0.5·ln 10 (never = epochs + 1). 'Later with depth': Kendall's tau-b between depth and Xavier's epoch "
-    f"over the {len(DEPTHS)} × 8 (depth, seed) pairs is positive, one-sided test at alpha {TREND_ALPHA} "
-    "(scipy.stats.kendalltau); 'He converges at every depth': at each depth He's mean last-epoch loss has its 99% t "
-    "upper bound below 0.5·ln 10. Supported if both hold. " + sentence("he-xavier-later-with-depth"),
-    false_failure=stated("he-xavier-later-with-depth")[0], false_support=stated("he-xavier-later-with-depth")[1],
-)
-
-
-def later_with_depth(xavier: dict, he: dict) -> tuple[bool, dict]:
-    """xavier, he: depth → losses [seeds, epochs]."""
-    threshold = 0.5 * CHANCE
-    epochs = {d: epochs_to_threshold(l, threshold) for d, l in xavier.items()}
-    depth = np.concatenate([[d] * len(e) for d, e in epochs.items()])
-    trend = scipy_stats.kendalltau(depth, np.concatenate(list(epochs.values())), alternative="greater")
-    p_value = float(trend.pvalue) if np.isfinite(trend.pvalue) else 1.0
-    he_final = {d: mean_interval(l[:, -1], PROTOCOL["confidence"]) for d, l in he.items()}
-    parts = {"xavier_later_with_depth": p_value < TREND_ALPHA,
-             "he_converges_at_every_depth": all(e.high < threshold for e in he_final.values())}
-    return all(parts.values()), {"xavier_epochs_to_threshold": {d: e.tolist() for d, e in epochs.items()},
-                                 "kendall_tau": float(np.nan_to_num(trend.statistic)), "kendall_p": p_value,
-                                 "he_final_loss": he_final, "he_diverged": {d: diverged(l[:, -1]) for d, l in he.items()},
-                                 "parts": parts}
-
-
-@pytest.fixture(scope="module")
-def depth_study(seeds, device, experiment_cache):
-    return {d: depth_losses(seeds, device, experiment_cache, d) for d in DEPTHS}
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: on He et al.'s budget (10,033 SGD steps at lr "
-                   "1e-2) Xavier reaches 0.5·ln 10 later with depth (median epoch 4 at 14 layers, 7 at 18, 13.5 at 22, "
-                   "26 at 26, never at 30; Kendall tau 0.87, p = 1e-12), as Figs. 2 and 3 say; He converges at 14, 18 "
-                   "and 22 layers, but at the constant rate 4 of 8 of its 26-layer nets and 7 of 8 of its 30-layer nets "
-                   "diverge (non-finite loss), so 'He converges at every depth' fails")
-def test_he_xavier_later_with_depth(depth_study, finding, artifacts, run_settings):
-    xavier = {d: l["glorot_normal"] for d, l in depth_study.items()}
-    he = {d: l["he_normal"] for d, l in depth_study.items()}
-    ok, measured = later_with_depth(xavier, he)
-    measured["paper"] = paper("22 layers: both converge, theirs \"starts reducing error earlier\"; 30 layers: Xavier "
-                              "\"completely stalls\"", "the captions of Figs. 2 and 3 together", "primary",
-                              "He et al. 2015, Figs. 2 and 3")
-    he_epochs = {d: epochs_to_threshold(l, 0.5 * CHANCE) for d, l in he.items()}
-    rows = [[d, " ".join(map(str, measured["xavier_epochs_to_threshold"][d])), " ".join(map(str, he_epochs[d])),
-             f"{np.mean(xavier[d][:, -1]):.3f}", measured["he_final_loss"][d].text(), measured["he_diverged"][d]]
-            for d in DEPTHS]
-    artifacts.save(DEPTH_STUDY.id, "last_loss_vs_depth", plots.rate_lines(
-        list(DEPTHS), {name: [(v.value, v.low, v.high) for v in (mean_interval(l[d][:, -1], PROTOCOL["confidence"])
-                                                                   for d in DEPTHS)]
-                       for name, l in (("Xavier", xavier), ("He", he))},
-        "weight layers", "last-epoch training loss (99% t)", f"Depth study, {PROTOCOL['steps']} SGD steps at lr "
-        f"{PROTOCOL['lr']:g}"))
-    failed = [part for part, holds in measured["parts"].items() if not holds]
-    never = PROTOCOL["epochs"] + 1
-    summary = (f"Xavier's epochs to 0.5·ln 10 by depth ({never} = never): "
-               + "; ".join(f"{d}: {np.median(e):g}" for d, e in measured["xavier_epochs_to_threshold"].items())
-               + f" (medians), Kendall tau {measured['kendall_tau']:.2f}, p = {measured['kendall_p']:.2g}"
-               + (f"; does not hold: {', '.join(failed)}" if failed else "")
-               + "".join(f"; He at {d} layers: {n} of {PROTOCOL['seeds']} nets diverged"
-                         for d, n in measured["he_diverged"].items() if n)
-               + (DIVERGENCE_IS_OURS if any(measured["he_diverged"].values()) else ""))
-    finding.conclude(DEPTH_STUDY.finding(
-        "supported" if ok else "refuted", summary, measured,
-        {"statistic": "first epoch below 0.5·ln 10 per depth and seed", "test": "one-sided Kendall tau-b",
-         "interval": "Student t, 99%"}, {**PROTOCOL, "weight_layers": list(DEPTHS), "root_seed": run_settings["seed"]},
-        tables=[{"title": f"Depth study: epochs to 0.5·ln 10 per seed ({never} = never)",
-                 "columns": ["weight layers", "Xavier", "He", "Xavier last loss (mean)", "He last loss (99% t)",
-                             "He nets diverged"],
-                 "rows": rows}]))
-
-
-@pytest.mark.slow
-def test_control_depth_rule_fails_without_a_trend_and_passes_with_one(losses_22):
-    """Controls: the 22-layer nets' losses at every depth (no trend) must fail 'later with depth'; He's curves
-    delayed by one more epoch per depth step and read as Xavier's must pass it."""
-    same = {d: losses_22["glorot_normal"] for d in DEPTHS}
-    he = {d: losses_22["he_normal"] for d in DEPTHS}
-    assert not later_with_depth(same, he)[0]
-    delayed = {d: np.concatenate([np.repeat(he[d][:, :1], i, axis=1), he[d][:, :he[d].shape[1] - i]], axis=1)
-               for i, d in enumerate(DEPTHS)}
-    assert later_with_depth(delayed, he)[0]

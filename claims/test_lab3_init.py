@@ -1,72 +1,29 @@
-"""Family A: weight initialization on the Lab3 MLP (Lab3 problem 1; Perunicic 2018; Glorot & Bengio 2010; He et al. 2015).
-
-Protocol (docs/claims.md A): 784 → linear 100 → 5 × [Dense(100) + activation] → 10, biases zero,
-R = 50 independent initializations per setting, probed at initialization on a class-balanced
-1,000 digits of the bundled MNIST sample (pixels / 255). Every interval is a 99% interval over
-the R networks (alpha = 0.01 per comparison).
+"""Family A: weight initialization on the Lab3 MLP, tanh and sigmoid (Lab3 problem 1; Perunicic 2018; Glorot &
+Bengio 2010). The protocol is in claims/lab3_common.py.
 """
 import numpy as np
 import pytest
 
+from claims.lab3_common import (
+    CONFIDENCE,
+    HE,
+    NORMAL,
+    SIGMAS,
+    XAVIER,
+    depth_ratio,
+    gradient_lines,
+    setup_for,
+    step_ratios,
+    violins,
+)
 from lib import plots
 from lib.calibration import sentence, stated
-from lib.data import mnist_sample, stratified_subset
 from lib.findings import Claim
-from lib.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
-from lib.seeding import child, network_seeds
-from lib.stats import geometric_mean_interval, mean_interval, per_step_gain
-from lib.theory import relu_gain, tanh_small_signal_gain
+from lib.lab3 import LAYER_NAMES
+from lib.stats import geometric_mean_interval, mean_interval
+from lib.theory import tanh_small_signal_gain
 
 pytestmark = pytest.mark.claims
-
-NETWORKS = 50
-DIGITS_PER_CLASS = 100
-CONFIDENCE = 0.99
-SIGMAS = [0.01, 0.05, 0.10, 0.14, 0.28, 1.0]
-XAVIER, HE = InitSetting("glorot_normal"), InitSetting("he_normal")
-NORMAL = {s: InitSetting("normal", s) for s in SIGMAS}
-SETUP = {"network": "784-100-5x100-10, biases zero", "networks_per_setting": NETWORKS,
-         "digits": 10 * DIGITS_PER_CLASS, "confidence": CONFIDENCE}
-
-
-@pytest.fixture(scope="module")
-def lab3(seeds, device, experiment_cache):
-    """lab3(activation, setting, draw="") -> (LayerStats, activation sample); each setting computed once (the
-    experiment cache); a non-empty draw names another, independent set of networks of the same setting."""
-    pixels, labels = mnist_sample()
-    chosen = stratified_subset(labels, DIGITS_PER_CLASS)
-    family = seeds("lab3-mlp")
-
-    def run(activation: str, setting: InitSetting, draw: str = ""):
-        seeds = network_seeds(child(family, f"{activation}/{setting.label}{'/' + draw if draw else ''}"), NETWORKS)
-        return probe_lab3_cached(experiment_cache, activation, setting, seeds, pixels[chosen], labels[chosen], device)
-
-    return run
-
-
-def setup_for(run_settings, **extra) -> dict:
-    return {**SETUP, "root_seed": run_settings["seed"], **extra}
-
-
-def depth_ratio(values: np.ndarray) -> np.ndarray:
-    """Per network, the last probed layer's value over the first's."""
-    return values[:, -1] / values[:, 0]
-
-
-def step_ratios(values: np.ndarray) -> np.ndarray:
-    """Per network, each layer's value over the previous layer's, [K, layers - 1]."""
-    return values[:, 1:] / values[:, :-1]
-
-
-def violins(lab3, activation: str, settings: list[InitSetting]):
-    samples = {s.label: lab3(activation, s)[1] for s in settings}
-    return plots.layer_violins(samples, LAYER_NAMES, f"{activation} activations per hidden layer at initialization")
-
-
-def gradient_lines(lab3, activation: str, settings: list[InitSetting], field: str):
-    series = {s.label: getattr(lab3(activation, s)[0], field) for s in settings}
-    ylabel = {"backprop_grad_norm": "‖∂loss/∂z‖ reaching the layer", "weight_grad_norm": "‖∂loss/∂W‖"}[field]
-    return plots.per_layer_lines(series, LAYER_NAMES, ylabel, f"{activation}: gradient norms per layer")
 
 
 # --- normal-small-std-tanh-vanishes -------------------------------------------------------------
@@ -292,107 +249,3 @@ def test_control_helps_rule_rejects_another_draw_of_the_vanishing_setting(lab3):
     small = [lab3("sigmoid", NORMAL[s])[0] for s in (0.01, 0.05)]
     candidate = lab3("sigmoid", NORMAL[0.05], "control")[0]
     assert not helps_verdict(candidate, small, lab3("sigmoid", NORMAL[1.0])[0])[0]
-
-
-# --- he-preserves-relu and relu-std-sweep -------------------------------------------------------
-
-def relu_gain_interval(stats, seed: int):
-    """The per-layer gain of E[a²] over h1..h5: (mean E[a²_h5] / mean E[a²_h1])^(1/4), BCa bootstrap over networks."""
-    moment = stats.second_moment
-    return per_step_gain(moment[:, 0], moment[:, -1], moment.shape[1] - 1, CONFIDENCE, seed)
-
-
-HE_RELU = Claim(
-    "he-preserves-relu",
-    "for ReLU, He init keeps the second moment E[a²] of the activations constant layer to layer (theory: gain 1), "
-    "while Xavier halves it per layer (theory: gain 1/2)",
-    "Lab3 1, He et al. 2015",
-    "the per-layer gain of E[a²] (h1 → h5) under He has its 99% interval inside 1 ± 10% (equivalence: two one-sided "
-    "tests; the ±10% band is what 'holds' means in relu-std-sweep) and excluding 1/2; under Xavier, inside 1/2 ± 10% "
-    "and excluding 1. " + sentence("he-preserves-relu"),
-    false_failure=stated("he-preserves-relu")[0], false_support=stated("he-preserves-relu")[1],
-)
-BAND = 0.10
-
-
-def gain_verdict(gain, theory: float, other: float) -> bool:
-    inside_band = theory * (1 - BAND) < gain.low and gain.high < theory * (1 + BAND)
-    return inside_band and not gain.low <= other <= gain.high
-
-
-def test_he_preserves_relu(lab3, finding, artifacts, run_settings):
-    he = relu_gain_interval(lab3("relu", HE)[0], run_settings["seed"])
-    xavier = relu_gain_interval(lab3("relu", XAVIER)[0], run_settings["seed"])
-    theory_he, theory_xavier = relu_gain(100, 2 / 100), relu_gain(100, 2 / 200)
-    ok = gain_verdict(he, theory_he, theory_xavier) and gain_verdict(xavier, theory_xavier, theory_he)
-    settings = [XAVIER, HE]
-    artifacts.save(HE_RELU.id, "relu_activations", violins(lab3, "relu", settings))
-    artifacts.save(HE_RELU.id, "relu_second_moment", plots.per_layer_lines(
-        {s.label: lab3("relu", s)[0].second_moment for s in settings}, LAYER_NAMES, "E[a²]", "ReLU: second moment per layer"))
-    artifacts.save(HE_RELU.id, "relu_weight_gradients", gradient_lines(lab3, "relu", settings, "weight_grad_norm"))
-    finding.conclude(HE_RELU.finding(
-        "supported" if ok else "refuted",
-        f"gain per layer: He {he.text()} (theory {theory_he:g}), Xavier {xavier.text()} (theory {theory_xavier:g})",
-        {"gain_he": he, "gain_xavier": xavier, "theory_he": theory_he, "theory_xavier": theory_xavier},
-        {"statistic": "(ratio of means of E[a²], h5 over h1)^(1/4)", "interval": "BCa bootstrap over networks, 99%"},
-        setup_for(run_settings, activation="relu", initializers=["he_normal", "glorot_normal"])))
-
-
-def test_control_he_claim_with_xavier_scale_is_refuted(lab3, run_settings):
-    """Negative control: evaluate 'He keeps gain 1' on networks that really have Xavier's scale."""
-    impostor = relu_gain_interval(lab3("relu", XAVIER)[0], run_settings["seed"])
-    assert not gain_verdict(impostor, theory=1.0, other=0.5)
-
-
-SWEEP = Claim(
-    "relu-std-sweep",
-    "for ReLU and σ ∈ {0.10, 0.14, 0.28} on the 100-wide layers, activations shrink, hold, and grow with depth "
-    "(theory: gain = 100·σ²/2)",
-    "Perunicic 2018",
-    "per-layer gain of E[a²] (99% interval): σ = 0.10 'shrinks' (upper < 0.9), σ = 0.14 'holds' (inside "
-    "[0.9, 1.1]), σ = 0.28 'grows' (lower > 1.1); a ±10% band around 1 is what 'hold' means. "
-    + sentence("relu-std-sweep"),
-    false_failure=stated("relu-std-sweep")[0], false_support=stated("relu-std-sweep")[1],
-)
-EXPECTED_TREND = {0.10: "shrinks", 0.14: "holds", 0.28: "grows"}
-
-
-def trend(gain, band: float = BAND) -> str:
-    """'shrinks', 'grows' or 'holds' against 1 ± band (the interval wholly below, above or inside), else 'unclear'."""
-    if gain.high < 1 - band:
-        return "shrinks"
-    if gain.low > 1 + band:
-        return "grows"
-    return "holds" if 1 - band <= gain.low and gain.high <= 1 + band else "unclear"
-
-
-def test_relu_std_sweep(lab3, finding, artifacts, run_settings):
-    gains = {s: relu_gain_interval(lab3("relu", NORMAL[s])[0], run_settings["seed"]) for s in EXPECTED_TREND}
-    seen = {s: trend(g) for s, g in gains.items()}
-    ok = seen == EXPECTED_TREND
-    settings = [NORMAL[s] for s in EXPECTED_TREND]
-    artifacts.save(SWEEP.id, "relu_activations", violins(lab3, "relu", settings + [XAVIER, HE]))
-    artifacts.save(SWEEP.id, "relu_second_moment", plots.per_layer_lines(
-        {s.label: lab3("relu", s)[0].second_moment for s in settings}, LAYER_NAMES, "E[a²]", "ReLU: σ sweep"))
-    measured = {f"sigma={s}": {"gain": g, "theory": relu_gain(100, s**2), "trend": seen[s]} for s, g in gains.items()}
-    summary = "; ".join(f"σ={s}: {g.text()} {seen[s]} (theory {relu_gain(100, s**2):.3g})" for s, g in gains.items())
-    finding.conclude(SWEEP.finding(
-        "supported" if ok else "refuted", summary, measured,
-        {"statistic": "(ratio of means of E[a²], h5 over h1)^(1/4)", "interval": "BCa bootstrap over networks, 99%"},
-        setup_for(run_settings, activation="relu", sigmas=list(EXPECTED_TREND))))
-
-
-def test_control_sweep_rule_rejects_he_as_shrinking(lab3, run_settings):
-    """Negative control: He's gain (theory 1) must read as 'holds', not as the σ = 0.10 'shrinks'."""
-    assert trend(relu_gain_interval(lab3("relu", HE)[0], run_settings["seed"])) != "shrinks"
-
-
-NEAR_BAND = InitSetting("normal", 0.13)  # theory gain 100·0.13²/2 = 0.845: 0.055 below the band's lower end
-
-
-def test_control_a_gain_just_below_the_band_does_not_hold_and_a_looser_band_would_say_it_does(lab3, run_settings):
-    """Negative control near the threshold: ReLU with σ = 0.13 (theory gain 0.845) must not read 'holds'; the same
-    interval against a band loosened to ±20% does read 'holds', so a rule made too lax fails this control."""
-    gain = relu_gain_interval(lab3("relu", NEAR_BAND)[0], run_settings["seed"])
-    assert trend(gain) != "holds"
-    assert trend(gain, band=0.20) == "holds"

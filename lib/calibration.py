@@ -275,7 +275,7 @@ def lab3_first_variance(embedding_variance: float, weight_variance: float) -> np
     return 100 * weight_variance * embedding_variance * digit_square_norms()
 
 
-# --- family A: the Lab3 MLP at initialization (claims/test_lab3_init.py: 50 networks, 99% t) -------
+# --- family A: the Lab3 MLP at initialization (claims/test_lab3_*.py: 50 networks, 99% t) ----------
 
 A_NETWORKS, A_CONFIDENCE = 50, 0.99
 
@@ -477,7 +477,7 @@ def _glorot_backprop():
     return parts, [standard_line, normalized_line]
 
 
-# --- family A, training (claims/test_deep_relu_training.py: 8 seeds, 99% t) ------------------------
+# --- family A, training (claims/test_deep_relu_training.py, test_he_depth_study.py: 8 seeds, 99% t) -
 
 SEEDS, STALL = 8, 1e-3
 EARLIER_BUDGET = (" (from the 790-step budget's reference run, not re-measured on the 10,033-step budget, where a "

@@ -23,7 +23,8 @@ SEED = 7
 # seconds: the claim's, cold (its run's own empty experiment cache), wall, on the 2-core CI machine, quiet–busy (other
 # work on it, load about 3). The three runs below took 225 s together there, busy.
 SUBSET = {
-    "test_lab3_init.py": ("test_he_preserves_relu", "he-preserves-relu"),  # 2.5–7 s
+    "test_lab3_init.py": ("test_xavier_preserves_tanh", "xavier-preserves-tanh"),  # a few seconds, as below
+    "test_lab3_relu.py": ("test_he_preserves_relu", "he-preserves-relu"),  # 2.5–7 s
     "test_lu_anatomy.py": ("test_collapsed_net_outputs_target_mean",
                            "collapsed-net-outputs-target-mean"),  # 26–52 s, the numba engine
     "test_week10_activations.py": ("test_sigmoid_saturates", "sigmoid-saturates"),  # 1.5 s
@@ -38,6 +39,7 @@ HEAVY = {
     "test_selu.py": ("test_selu_self_normalizes", "selu-self-normalizes"),  # 80 s busy
     "test_rai.py": ("test_rai_born_dead_less_often", "rai-born-dead-less-often"),  # 70 s busy
     "test_deep_relu_training.py": ("test_he_22_layer_both_converge", "he-22-layer-both-converge"),  # 620 s busy
+    "test_he_depth_study.py": ("test_he_xavier_later_with_depth", "he-xavier-later-with-depth"),  # five depths
     "test_lu_headline.py": ("test_lu_relu_collapse_over_90", "lu-relu-collapse-over-90"),  # the engine, more looks
     "test_lu_tables.py": ("test_collapse_grows_with_depth_shrinks_with_width",
                           "collapse-grows-with-depth-shrinks-with-width"),  # 180 s, 30 cells of 1,000 runs
