@@ -165,3 +165,10 @@ def test_control_first_layer_has_not_normalized_and_a_normalizing_contrast_fails
     first = {start: (m[0][:, :1], m[1][:, :1]) for start, m in moments[NORMALIZING].items()}
     assert not all(reaches(last_layer(m)) for m in first.values())
     assert not verdict(moments | {("selu", "he_normal"): moments[NORMALIZING]})[0]
+
+
+def test_control_other_lecun_nets_pass_the_rule(moments, not_square):
+    """Positive control: SELU + LeCun nets of another shape (layers alternating 100 and 400 units, τ = 1 in every
+    layer: other weights and other activations) standing in for the square ones must pass the whole rule, so the rule
+    can say 'supported' of nets other than those it decides."""
+    assert verdict(moments | {NORMALIZING: not_square[NORMALIZING]})[0]
