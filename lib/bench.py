@@ -3,7 +3,8 @@
 The headline experiment (1,000 runs, f1, ReLU, the default protocol) through the batched engine, and
 the plain single-network loop (nn.Sequential + torch.optim.Adam, the same init, data and batch
 order) timed on a few of the same networks; both per network-epoch, and their ratio; the engine's
-GFLOP/s and its fraction of this machine's float64 peak. With --block RUNS, also runs 0 .. RUNS − 1 of
+GFLOP/s and its fraction of this machine's float64 peak, computed from the clock and measured (a large float64
+matrix product through torch's BLAS, on the same threads: turbo can lift it above the computed one). With --block RUNS, also runs 0 .. RUNS − 1 of
 the default protocol as a sequential extension trains them (blocks of lib.lu.BLOCK_RUNS, each counted
 and dropped), with its time and the process's peak memory.
 """
@@ -59,6 +60,20 @@ def peak_gflops(cores: int, cpuinfo: str | None = None) -> tuple[float, str]:
     return cores * 2 * doubles * 2 * ghz, f"{cores} cores × 2 FMA × {doubles} doubles × 2 flops × {ghz:.3f} GHz"
 
 
+def dgemm_gflops(size: int = 2000, repeats: int = 3) -> float:
+    """The float64 rate this machine reaches on a large matrix product (torch.matmul on the run's threads, best of
+    repeats): the attainable peak, measured beside the one computed from the clock."""
+    a = torch.rand(size, size, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    b = a.T.contiguous()
+    torch.matmul(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - started)
+    return 2 * size ** 3 / best / 1e9
+
+
 def _read(path: str) -> str:
     return open(path).read() if os.path.exists(path) else ""
 
@@ -84,12 +99,14 @@ def main(seed: int = 20101, block: int | None = None) -> dict:
     plain = plain_seconds_per_network_epoch(protocol, sequence)
     gflops = flops_per_network_epoch(protocol) / engine / 1e9
     peak, peak_taken = peak_gflops(threads)
+    dgemm = dgemm_gflops()
     blocked = block_run(protocol, sequence, block) if block else {}
     return {
         "headline_seconds": round(headline, 2), "runs": protocol.runs, "epochs": protocol.epochs,
         "engine_seconds_per_network_epoch": engine, "plain_seconds_per_network_epoch": round(plain, 5),
         "gflops": round(gflops, 1), "peak_gflops": round(peak, 1), "fraction_of_peak": round(gflops / peak, 3),
-        "peak_taken_as": peak_taken, "speedup": round(plain / engine), **blocked,
+        "peak_taken_as": peak_taken, "dgemm_gflops": round(dgemm, 1), "fraction_of_dgemm": round(gflops / dgemm, 3),
+        "speedup": round(plain / engine), **blocked,
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "threads": threads, "torch": torch.__version__,
     }

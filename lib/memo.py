@@ -5,8 +5,8 @@ lib.figure_store does for figures).
 A function's code, here, is its own source text and the code of the file that defines it together with every
 project module that file imports (`lib.*` through lib.cache.source_hash, `claims.*` read the same way), as syntax
 trees without docstrings; lib.cache adds the versions of python, torch, numpy, numba and scipy to every key. So
-editing anything a result runs through computes it again. Results go through a cache object of their own, so a
-finding's record of where its experiments came from counts experiments alone.
+editing anything a result runs through computes it again. A function defined outside the project (numpy's, say)
+has no code here to key by: its results are computed each time and not stored.
 """
 import ast
 import dataclasses
@@ -42,9 +42,14 @@ def remembered(store: "ExperimentCache | Path | None", kind: str, key: Callable[
 def function_code(function: Callable) -> dict:
     """What a function's result depends on in code: its name and source, its file's code (file_code), and the
     values its closure holds (a function's by its own code); TypeError for a value value_digest cannot hash."""
+    try:
+        path, source = Path(inspect.getfile(function)).resolve(), inspect.getsource(function)
+    except (TypeError, OSError) as error:
+        raise TypeError(f"no source to key {function!r} by") from error
+    if not path.is_relative_to(PROJECT):
+        raise TypeError(f"{function.__qualname__} is defined outside the project ({path}): no code to key it by")
     closure = inspect.getclosurevars(function).nonlocals
-    return {"function": function.__qualname__, "source": inspect.getsource(function),
-            "file": file_code(Path(inspect.getfile(function)).resolve()),
+    return {"function": function.__qualname__, "source": source, "file": file_code(path),
             "closure": {name: function_code(value) if inspect.isfunction(value) else value_digest(value)
                         for name, value in sorted(closure.items())}}
 

@@ -1,7 +1,7 @@
 """The benchmark's own arithmetic: the machine's peak, and a long run trained in blocks."""
 import pytest
 
-from lib.bench import block_run, peak_gflops
+from lib.bench import block_run, dgemm_gflops, peak_gflops
 from lib.collapse import collapse_count
 from lib.lu import LuProtocol, run_lu
 from lib.seeding import claim_seed_sequence
@@ -21,3 +21,7 @@ def test_a_block_run_counts_what_one_run_of_the_same_networks_counts():
     result = block_run(protocol, sequence, 40)
     assert result["block_runs"] == 40
     assert result["block_collapsed_fraction"] == collapse_count(run_lu(protocol.but(runs=40), sequence)) / 40
+
+
+def test_the_measured_peak_is_a_rate_of_the_matrix_product():
+    assert 0 < dgemm_gflops(size=200, repeats=2) < float("inf")
