@@ -23,7 +23,6 @@ SEED = 7
 # seconds: the claim's, cold (its run's own empty experiment cache), wall, on the 2-core CI machine, quiet–busy (other
 # work on it, load about 3). The three runs below took 225 s together there, busy.
 SUBSET = {
-    "test_lab3_init.py": ("test_xavier_preserves_tanh", "xavier-preserves-tanh"),  # a few seconds, as below
     "test_lab3_relu.py": ("test_he_preserves_relu", "he-preserves-relu"),  # 2.5–7 s
     "test_lu_anatomy.py": ("test_collapsed_net_outputs_target_mean",
                            "collapsed-net-outputs-target-mean"),  # 26–52 s, the numba engine
@@ -36,6 +35,7 @@ SUBSET = {
 # The family modules whose cheapest claim does not fit the CI budget of these runs (about 4 minutes for all of them,
 # on 2 cores): in the runs only with CLAIMS_DETERMINISM_ALL=1.
 HEAVY = {
+    "test_lab3_init.py": ("test_xavier_preserves_tanh", "xavier-preserves-tanh"),  # lib.lab3's probes, as test_lab3_relu.py's
     "test_selu.py": ("test_selu_self_normalizes", "selu-self-normalizes"),  # 80 s busy
     "test_rai.py": ("test_rai_born_dead_less_often", "rai-born-dead-less-often"),  # 70 s busy
     "test_deep_relu_training.py": ("test_he_22_layer_both_converge", "he-22-layer-both-converge"),  # 620 s busy
