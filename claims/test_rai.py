@@ -85,9 +85,10 @@ def test_rai_reduces_collapse(lu, finding, artifacts, run_settings):
 
 def anatomy(run) -> dict:
     """How a setting's runs collapse. Of those collapsed after training: how many were born dead (the initial net's
-    output exactly constant over the grid: a hidden layer dead on the whole domain, the born-dead test of
-    rai-born-dead-less-often), how many were collapsed at birth (within the headline tolerance, dead or only
-    near-constant), and how many died in training; and the collapsed fraction at each snapshot epoch."""
+    output exactly constant over the grid, as a hidden layer dead on the whole domain makes it: the sense of
+    rai-born-dead-less-often, there tested on the last hidden layer), how many were collapsed at birth (within the
+    headline tolerance, dead or only near-constant), and how many died in training; and the collapsed fraction at
+    each snapshot epoch."""
     spread, final = output_range(run.initial, grid()), collapsed_runs(run)
     dead, born = spread == 0, spread <= HEADLINE_TOLERANCE * run.target_range
     collapsed = int(final.sum())
