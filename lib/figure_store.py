@@ -2,7 +2,7 @@
 
 A figure builder of lib.plots decorated with @planned returns a FigurePlan instead of drawing. Saving a plan
 (lib.plots.save_figure) serves the PNG stored under the plan's key when the experiment cache's folder holds it,
-and draws and stores it otherwise, through the experiment cache itself (kind `figure`): its key adds to the
+and draws and stores it otherwise, through lib.memo.remembered (kind `figure`): its key adds to the
 builder, matplotlib's version and settings (rcParams) and every argument's value (arrays by their bytes) the code
 of the builder's module and of the lib modules it imports, so a change to anything the figure shows draws it
 again; `lib.cache_limit` counts and prunes figures with the experiments. Figures go through a cache object of
@@ -18,8 +18,7 @@ from typing import Callable
 import matplotlib
 import numpy as np
 
-from lib.cache import ExperimentCache
-from lib.memo import value_digest
+from lib.memo import remembered, value_digest
 
 KIND = "figure"
 
@@ -49,12 +48,8 @@ def planned(builder: Callable) -> Callable:
 def png(plan: FigurePlan, folder: Path | None, render: Callable[[], bytes]) -> bytes:
     """The plan's PNG: stored under its key in folder, or render() (then stored there). folder None, or an
     argument the key cannot hold: render() alone."""
-    key = None if folder is None else plan_key(plan)
-    if key is None:
-        return render()
-    stored = ExperimentCache(Path(folder)).load_or_compute(
-        KIND, key, plan.builder.__module__, lambda: {"png": np.frombuffer(render(), dtype=np.uint8)},
-        plan.builder.__name__, remember=False)
+    stored = remembered(folder, KIND, lambda: plan_key(plan), lambda: {"png": np.frombuffer(render(), dtype=np.uint8)},
+                        plan.builder.__name__, plan.builder.__module__)
     return stored["png"].tobytes()
 
 

@@ -23,12 +23,13 @@ from lib.cache import Arrays, ExperimentCache, code_text, source_hash
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def remembered(store: "ExperimentCache | Path | None", kind: str, key: Callable[[], dict],
-               compute: Callable[[], Arrays], label: str = "") -> Arrays:
-    """compute()'s arrays, stored under kind and key() (which names everything they depend on) in store: the run's
-    experiment cache (whose record of where a finding's experiments came from then counts this one) or only its
-    folder (then it does not). Computed each time, and not stored, when store is None (no cache) or key() meets a
-    value it cannot hash (TypeError)."""
+def remembered(store: "ExperimentCache | Path | None", kind: str, key: Callable[[], dict | None],
+               compute: Callable[[], Arrays], label: str = "", module: str = __name__) -> Arrays:
+    """compute()'s arrays, stored under kind and key() (which names everything they depend on besides the code of
+    the lib module `module` and what it imports, which lib.cache adds) in store: the run's experiment cache (whose
+    record of where a finding's experiments came from then counts this one) or only its folder (then it does not).
+    Computed each time, and not stored, when store is None (no cache) or key() gives None or meets a value it
+    cannot hash (TypeError)."""
     try:
         full_key = None if store is None else key()
     except TypeError:
@@ -36,7 +37,7 @@ def remembered(store: "ExperimentCache | Path | None", kind: str, key: Callable[
     if full_key is None:
         return compute()
     cache = store if isinstance(store, ExperimentCache) else ExperimentCache(Path(store))
-    return cache.load_or_compute(kind, full_key, __name__, compute, label, remember=False)
+    return cache.load_or_compute(kind, full_key, module, compute, label, remember=False)
 
 
 def function_code(function: Callable) -> dict:

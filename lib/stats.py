@@ -148,7 +148,8 @@ def bootstrap_interval(samples: tuple, statistic, confidence: float, seed: int, 
     key = lambda: {"samples": value_digest(samples), "statistic": function_code(statistic), "confidence": confidence,
                    "seed": seed, "resamples": RESAMPLES, "method": "BCa"}
     compute = lambda: {"interval": np.array(_bootstrap(samples, statistic, confidence, seed))}
-    low, high = remembered(store, "bootstrap", key, compute, f"BCa interval, {statistic.__qualname__}")["interval"]
+    low, high = remembered(store, "bootstrap", key, compute, f"BCa interval, {statistic.__qualname__}",
+                           __name__)["interval"]
     return Estimate(float(statistic(*samples, axis=-1)), float(low), float(high), sum(s.size for s in samples),
                     confidence)
 
