@@ -5,7 +5,8 @@ import numpy as np
 import torch
 
 from lib.ensemble import StackedMLP
-from lib.kernel import ADAM, SGD, permutation, train_all
+from lib.kernel import ADAM, SGD, train_all
+from lib.shuffle import permutation
 from lib.naming import lookup, require_count
 from lib.training import make_optimizer, train
 

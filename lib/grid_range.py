@@ -16,6 +16,9 @@ from lib.activations import identity, leaky_relu
 from lib.ensemble import StackedMLP
 from lib.fast_training import flat_parameters
 from lib.kernel import _layer_offsets
+from lib import numba_cache
+
+numba_cache.watch()  # before the decorators below: their cache follows every engine file
 
 LEAKY_DEFAULT = inspect.signature(leaky_relu).parameters["slope"].default
 MEMORY = 256  # output ranges kept: a few MB at most (a [K] float64 array each, K ≤ 4,000 in the claims)

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from lib.kernel import permutation
+from lib.shuffle import permutation
 
 
 def sequential_from(weights: list[torch.Tensor], biases: list[torch.Tensor], slope: float) -> torch.nn.Sequential:

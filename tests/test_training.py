@@ -7,19 +7,20 @@ from lib.activations import get_activation, identity
 from lib.ensemble import StackedMLP, build_mlp
 from lib.fast_training import train_regression
 from lib.initializers import get_initializer
-from lib.kernel import permutation
+from lib.shuffle import permutation
 from lib.reference import sequential_from, train_one
 
 WIDTHS = [1, 3, 3, 1]
 POINTS, BATCH, EPOCHS = 150, 64, 3  # 150 = 2 full batches and a partial one of 22
 
 
-@pytest.mark.parametrize("engine", ["kernel", "torch"])
+@pytest.mark.parametrize("engine, widths", [("kernel", WIDTHS), ("torch", WIDTHS), ("kernel", [1, 2, 2, 2, 1])])
 @pytest.mark.parametrize("slope, optimizer, lr, momentum", [
     (0.0, "adam", 1e-2, 0.0), (0.01, "adam", 1e-2, 0.0), (0.0, "sgd", 1e-2, 0.9), (0.2, "sgd", 1e-2, 0.0)])
-def test_batched_training_equals_separate_trainings(engine, slope, optimizer, lr, momentum):
+def test_batched_training_equals_separate_trainings(engine, widths, slope, optimizer, lr, momentum):
+    """[1, 2, 2, 2, 1] takes the kernel's 2-wide path (lib.kernel_two_wide), [1, 3, 3, 1] its generic loop."""
     hidden = get_activation("leaky_relu", slope) if slope else get_activation("relu")
-    net = build_mlp(WIDTHS, [hidden, hidden, identity], get_initializer("he_normal"),
+    net = build_mlp(widths, [hidden] * (len(widths) - 2) + [identity], get_initializer("he_normal"),
                     get_initializer("torch_default"), seeds=[3, 4, 5, 6])
     rng = np.random.default_rng(0)
     x = rng.uniform(-2.6, 2.6, (net.count, POINTS))

@@ -1,0 +1,381 @@
+"""The engine's path for 1 → 2 → … → 2 → 1 networks (the dying-ReLU protocol's shape), in explicit 4-wide vectors.
+
+One call trains one network. Its parameters, moments, activations and deltas lie on its own stack (lib.simd), so
+no store can alias a load and nothing is reference-counted in the batch loop; each layer's forward pass, and its
+gradients fused with the deltas below it, are single loops over the batch, four samples to a register.
+
+Every sum runs in the generic kernel's order (lib.kernel under fastmath: 16 partial sums a batch sum, four vectors
+of four, folded pairwise; then a 4-lane and a scalar tail), so a network ends with the same parameters and losses,
+bit for bit, on either path (tests/test_two_wide.py). The one difference is ReLU's value at non-finite inputs:
+here relu(−inf) = 0 and a NaN delta below a dead unit is 0, as torch computes them; the generic kernel's slope·z
+and delta·slope give NaN there.
+"""
+import numba
+import numpy as np
+
+from lib import simd as v
+from lib.shuffle import shuffle_into
+from lib import numba_cache
+
+numba_cache.watch()  # before the decorators below: their cache follows every engine file
+
+MAX_HIDDEN = 32  # hidden layers this path holds on its stack
+MAX_BATCH = 128  # samples a batch; a row of activations is MAX_BATCH long
+B = MAX_BATCH
+MAX_SIZE = 4 + 6 * (MAX_HIDDEN - 1) + 3  # parameters: input layer, hidden 2 → 2 layers, output layer
+ACTIVATIONS = MAX_HIDDEN * 2 * B  # the compile-time stack sizes that simd.stack needs
+DELTAS = 2 * 2 * B
+PARTIAL_SUMS = 6 * 16
+
+
+@numba.njit(cache=True)
+def is_two_wide(widths, batch):
+    """Whether this path trains networks of these widths in batches of this size."""
+    layers = widths.shape[0] - 1
+    if widths[0] != 1 or widths[layers] != 1 or layers < 2 or layers - 1 > MAX_HIDDEN or batch > MAX_BATCH:
+        return False
+    for l in range(1, layers):
+        if widths[l] != 2:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def adam_corrections(beta1, beta2, steps):
+    """Rows 1 − β1^t, √(1 − β2^t) and 1/√(1 − β2^t) for t = 1 … steps (column t − 1): Adam's bias corrections,
+    computed once for all networks (Kingma & Ba 2015, Algorithm 1, as torch.optim.Adam applies them)."""
+    corrections = np.empty((3, steps))
+    for t in range(1, steps + 1):
+        corrections[0, t - 1] = 1.0 - beta1 ** t
+        corrections[1, t - 1] = np.sqrt(1.0 - beta2 ** t)
+        corrections[2, t - 1] = 1.0 / corrections[1, t - 1]
+    return corrections
+
+
+# ------------------------------------------------------------------------------ the activation and its derivative
+
+
+@numba.njit(inline='always')
+def _act(z, slope):
+    """φ(z) for one sample, as the vector forms below compute it."""
+    if slope == 0.0:
+        return 0.0 if 0.0 > z else z
+    scaled = slope * z
+    return z if z > scaled else scaled
+
+
+@numba.njit(inline='always')
+def _vact(z, slopes, relu):
+    return v.relu(z) if relu else v.leaky_relu(z, slopes)
+
+
+@numba.njit(inline='always')
+def _back(delta, a, slope):
+    """delta · φ'(z) for one sample whose unit's output is a."""
+    if slope == 0.0:
+        return delta if a > 0.0 else 0.0
+    return delta * (1.0 if a > 0.0 else slope)
+
+
+@numba.njit(inline='always')
+def _vback(delta, a, slopes, relu):
+    return v.where_positive(a, delta) if relu else v.mul(delta, v.gate(a, slopes))
+
+
+# ------------------------------------------------------------------------------------------------- batch sums
+
+
+@numba.njit(cache=True, forceinline=True)
+def _fold(S, g):
+    """Gradient g's 16 partial sums S[16g …] folded to one: lane q adds (S[q] + S[4 + q]) + (S[8 + q] + S[12 + q]),
+    then the four lanes pairwise."""
+    s = v.at(S, 16 * g)
+    r0 = (s[0] + s[4]) + (s[8] + s[12])
+    r1 = (s[1] + s[5]) + (s[9] + s[13])
+    r2 = (s[2] + s[6]) + (s[10] + s[14])
+    r3 = (s[3] + s[7]) + (s[11] + s[15])
+    return (r0 + r2) + (r1 + r3)
+
+
+@numba.njit(cache=True, forceinline=True)
+def _tail_dot(total, a, d, start, count):
+    """total plus a[n] · d[n] over start ≤ n < count (past the whole blocks of 16): groups of 4 into 4 lanes, the
+    first starting at total, folded pairwise, then the rest one by one."""
+    whole = count & ~3
+    if whole > start:
+        l0, l1, l2, l3 = total, 0.0, 0.0, 0.0
+        for n in range(start, whole, 4):
+            l0 = v.scalar_fma(a[n], d[n], l0)
+            l1 = v.scalar_fma(a[n + 1], d[n + 1], l1)
+            l2 = v.scalar_fma(a[n + 2], d[n + 2], l2)
+            l3 = v.scalar_fma(a[n + 3], d[n + 3], l3)
+        total = (l0 + l2) + (l1 + l3)
+        start = whole
+    for n in range(start, count):
+        total = v.scalar_fma(a[n], d[n], total)
+    return total
+
+
+@numba.njit(cache=True, forceinline=True)
+def _tail_sum(total, d, start, count):
+    """total plus d[n] over start ≤ n < count, in _tail_dot's order."""
+    whole = count & ~3
+    if whole > start:
+        l0, l1, l2, l3 = total, 0.0, 0.0, 0.0
+        for n in range(start, whole, 4):
+            l0 += d[n]
+            l1 += d[n + 1]
+            l2 += d[n + 2]
+            l3 += d[n + 3]
+        total = (l0 + l2) + (l1 + l3)
+        start = whole
+    for n in range(start, count):
+        total += d[n]
+    return total
+
+
+# --------------------------------------------------------------------------------------------- forward pass
+
+
+@numba.njit(cache=True, forceinline=True)
+def _forward(P, layers, slope, XB, H, OUT, count):
+    """H[l] (rows 2l and 2l + 1, B apart) = the activations after layer l; OUT = the linear output."""
+    relu = slope == 0.0
+    slopes = v.splat(slope)
+    four = count & ~3
+    w0, w1, b0, b1 = P[0], P[1], P[2], P[3]
+    W0, W1, B0, B1 = v.splat(w0), v.splat(w1), v.splat(b0), v.splat(b1)
+    for n in range(0, four, 4):
+        x = v.load(XB, n)
+        v.store(H, n, _vact(v.fma(x, W0, B0), slopes, relu))
+        v.store(H, B + n, _vact(v.fma(x, W1, B1), slopes, relu))
+    for n in range(four, count):
+        H[n] = _act(v.scalar_fma(XB[n], w0, b0), slope)
+        H[B + n] = _act(v.scalar_fma(XB[n], w1, b1), slope)
+    for l in range(1, layers - 1):
+        base = 4 + 6 * (l - 1)
+        w00, w01, w10, w11, b0, b1 = P[base], P[base + 1], P[base + 2], P[base + 3], P[base + 4], P[base + 5]
+        W00, W01, W10, W11, B0, B1 = v.splat(w00), v.splat(w01), v.splat(w10), v.splat(w11), v.splat(b0), v.splat(b1)
+        a = v.at(H, (l - 1) * 2 * B)
+        o = v.at(H, l * 2 * B)
+        for n in range(0, four, 4):
+            a0 = v.load(a, n)
+            a1 = v.load(a, B + n)
+            v.store(o, n, _vact(v.fma(a1, W10, v.fma(a0, W00, B0)), slopes, relu))
+            v.store(o, B + n, _vact(v.fma(a1, W11, v.fma(a0, W01, B1)), slopes, relu))
+        for n in range(four, count):
+            o[n] = _act(v.scalar_fma(a[B + n], w10, v.scalar_fma(a[n], w00, b0)), slope)
+            o[B + n] = _act(v.scalar_fma(a[B + n], w11, v.scalar_fma(a[n], w01, b1)), slope)
+    base = 4 + 6 * (layers - 2)
+    w0, w1, b = P[base], P[base + 1], P[base + 2]
+    W0, W1, B0 = v.splat(w0), v.splat(w1), v.splat(b)
+    a = v.at(H, (layers - 2) * 2 * B)
+    for n in range(0, four, 4):
+        v.store(OUT, n, v.fma(v.load(a, B + n), W1, v.fma(v.load(a, n), W0, B0)))
+    for n in range(four, count):
+        OUT[n] = v.scalar_fma(a[B + n], w1, v.scalar_fma(a[n], w0, b))
+
+
+# -------------------------------------------------------------------------------------------- backward pass
+
+
+@numba.njit(cache=True, forceinline=True)
+def _output_layer(P, base, slope, a, d, below, S, G, count):
+    """The output layer (2 → 1, inputs a, output deltas d): its gradients into G, the deltas below it into below."""
+    blocks = count >> 4
+    zero = v.splat(0.0)
+    for lanes in range(0, 16, 4):
+        gb = g0 = g1 = zero
+        for k in range(blocks):
+            n = 16 * k + lanes
+            dn = v.load(d, n)
+            gb = v.add(gb, dn)
+            g0 = v.fma(v.load(a, n), dn, g0)
+            g1 = v.fma(v.load(a, B + n), dn, g1)
+        v.store(S, lanes, gb)
+        v.store(S, 16 + lanes, g0)
+        v.store(S, 32 + lanes, g1)
+    whole = 16 * blocks
+    G[base + 2] = _tail_sum(_fold(S, 0), d, whole, count)
+    G[base] = _tail_dot(_fold(S, 1), a, d, whole, count)
+    G[base + 1] = _tail_dot(_fold(S, 2), v.at(a, B), d, whole, count)
+    relu = slope == 0.0
+    w0, w1 = P[base], P[base + 1]
+    W0, W1, slopes = v.splat(w0), v.splat(w1), v.splat(slope)
+    four = count & ~3
+    for n in range(0, four, 4):
+        dn = v.load(d, n)
+        v.store(below, n, _vback(v.mul(W0, dn), v.load(a, n), slopes, relu))
+        v.store(below, B + n, _vback(v.mul(W1, dn), v.load(a, B + n), slopes, relu))
+    for n in range(four, count):
+        below[n] = _back(w0 * d[n], a[n], slope)
+        below[B + n] = _back(w1 * d[n], a[B + n], slope)
+
+
+@numba.njit(cache=True, forceinline=True)
+def _hidden_layer(P, base, slope, a, d, below, S, G, count):
+    """A hidden layer (2 → 2): its gradients into G and, in the same loop, the deltas below it into below."""
+    relu = slope == 0.0
+    w00, w01, w10, w11 = P[base], P[base + 1], P[base + 2], P[base + 3]
+    W00, W01, W10, W11, slopes = v.splat(w00), v.splat(w01), v.splat(w10), v.splat(w11), v.splat(slope)
+    blocks = count >> 4
+    zero = v.splat(0.0)
+    for lanes in range(0, 16, 4):  # lanes q … q + 3 of the 16 partial sums, over every block of 16 samples
+        gb0 = gb1 = g00 = g01 = g10 = g11 = zero
+        for k in range(blocks):
+            n = 16 * k + lanes
+            d0 = v.load(d, n)
+            d1 = v.load(d, B + n)
+            a0 = v.load(a, n)
+            a1 = v.load(a, B + n)
+            gb0 = v.add(gb0, d0)
+            gb1 = v.add(gb1, d1)
+            g00 = v.fma(a0, d0, g00)
+            g01 = v.fma(a0, d1, g01)
+            g10 = v.fma(a1, d0, g10)
+            g11 = v.fma(a1, d1, g11)
+            v.store(below, n, _vback(v.fma(W01, d1, v.mul(W00, d0)), a0, slopes, relu))
+            v.store(below, B + n, _vback(v.fma(W11, d1, v.mul(W10, d0)), a1, slopes, relu))
+        v.store(S, lanes, gb0)
+        v.store(S, 16 + lanes, gb1)
+        v.store(S, 32 + lanes, g00)
+        v.store(S, 48 + lanes, g01)
+        v.store(S, 64 + lanes, g10)
+        v.store(S, 80 + lanes, g11)
+    whole = 16 * blocks
+    a1, d1 = v.at(a, B), v.at(d, B)
+    G[base + 4] = _tail_sum(_fold(S, 0), d, whole, count)
+    G[base + 5] = _tail_sum(_fold(S, 1), d1, whole, count)
+    G[base] = _tail_dot(_fold(S, 2), a, d, whole, count)
+    G[base + 1] = _tail_dot(_fold(S, 3), a, d1, whole, count)
+    G[base + 2] = _tail_dot(_fold(S, 4), a1, d, whole, count)
+    G[base + 3] = _tail_dot(_fold(S, 5), a1, d1, whole, count)
+    for n in range(whole, count):
+        below[n] = _back(v.scalar_fma(w01, d[B + n], w00 * d[n]), a[n], slope)
+        below[B + n] = _back(v.scalar_fma(w11, d[B + n], w10 * d[n]), a[B + n], slope)
+
+
+@numba.njit(cache=True, forceinline=True)
+def _input_layer(x, d, S, G, count):
+    """The input layer (1 → 2): its gradients into G."""
+    blocks = count >> 4
+    zero = v.splat(0.0)
+    for lanes in range(0, 16, 4):
+        gb0 = gb1 = g00 = g01 = zero
+        for k in range(blocks):
+            n = 16 * k + lanes
+            d0 = v.load(d, n)
+            d1 = v.load(d, B + n)
+            xn = v.load(x, n)
+            gb0 = v.add(gb0, d0)
+            gb1 = v.add(gb1, d1)
+            g00 = v.fma(xn, d0, g00)
+            g01 = v.fma(xn, d1, g01)
+        v.store(S, lanes, gb0)
+        v.store(S, 16 + lanes, gb1)
+        v.store(S, 32 + lanes, g00)
+        v.store(S, 48 + lanes, g01)
+    whole = 16 * blocks
+    d1 = v.at(d, B)
+    G[2] = _tail_sum(_fold(S, 0), d, whole, count)
+    G[3] = _tail_sum(_fold(S, 1), d1, whole, count)
+    G[0] = _tail_dot(_fold(S, 2), x, d, whole, count)
+    G[1] = _tail_dot(_fold(S, 3), x, d1, whole, count)
+
+
+@numba.njit(cache=True, forceinline=True)
+def _backward(P, layers, slope, XB, H, OD, D, S, G, count):
+    """G = dloss/dP from the output deltas OD, walking the layers back (deltas alternate between D's two halves)."""
+    current, below = D, v.at(D, 2 * B)
+    _output_layer(P, 4 + 6 * (layers - 2), slope, v.at(H, (layers - 2) * 2 * B), OD, current, S, G, count)
+    for l in range(layers - 2, 0, -1):
+        _hidden_layer(P, 4 + 6 * (l - 1), slope, v.at(H, (l - 1) * 2 * B), current, below, S, G, count)
+        current, below = below, current
+    _input_layer(XB, current, S, G, count)
+
+
+# ----------------------------------------------------------------------------------------------- the update
+
+
+@numba.njit(cache=True, forceinline=True)
+def _adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1, beta2, eps):
+    """One torch.optim.Adam step, p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε), as the generic kernel computes it."""
+    odd = size & ~3  # the first parameter past the last whole group of 4
+    p_odd = P[odd] if size % 2 == 1 else 0.0
+    for q in range(size):
+        g = G[q]
+        square = g * g
+        m = v.scalar_fma(M[q] - g, beta1, g)
+        s = v.scalar_fma(V[q] - square, beta2, square)
+        M[q] = m
+        V[q] = s
+        P[q] = P[q] - (m * lr) / (v.scalar_fma(v.scalar_sqrt(s), inv_correction2, eps) * correction1)
+    if size % 2 == 1:  # which, for an odd size, divides by the correction instead (as the generic kernel does)
+        P[odd] = p_odd - (M[odd] * lr) / ((v.scalar_sqrt(V[odd]) / correction2 + eps) * correction1)
+
+
+@numba.njit(cache=True, forceinline=True)
+def _sgd(P, G, M, size, step, lr, momentum):
+    """One torch.optim.SGD step (the momentum buffer seeded with the first gradient)."""
+    if momentum != 0.0:
+        for q in range(size):
+            M[q] = G[q] if step == 1 else v.scalar_fma(momentum, M[q], G[q])
+            P[q] = v.scalar_fma(-lr, M[q], P[q])
+    else:
+        for q in range(size):
+            P[q] = v.scalar_fma(-lr, G[q], P[q])
+
+
+# ------------------------------------------------------------------------------------------- one network
+
+
+@numba.njit(cache=True)
+def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, beta1, beta2, eps, momentum,
+                   corrections, snapshot_at, snapshots, k, losses):
+    """lib.kernel's _train_one for a network whose hidden layers are all 2 wide (is_two_wide), corrections from
+    adam_corrections; the same arguments otherwise."""
+    size = p.shape[0]
+    samples = x.shape[0]
+    P, G, M, V = v.stack(MAX_SIZE), v.stack(MAX_SIZE), v.stack(MAX_SIZE), v.stack(MAX_SIZE)
+    H, D, S = v.stack(ACTIVATIONS), v.stack(DELTAS), v.stack(PARTIAL_SUMS)
+    XB, YB, OUT, OD = v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH)
+    for q in range(size):
+        P[q], M[q], V[q] = p[q], 0.0, 0.0
+    X, Y = v.data(x), v.data(y)
+    order = np.empty(samples, dtype=np.int64)
+    O = v.data(order)
+    inv_samples = 1.0 / samples
+    step = 0
+    slot = 0
+    if snapshot_at[0]:
+        snapshots[slot, k, :] = p
+        slot += 1
+    for epoch in range(epochs):
+        shuffle_into(order, seed, epoch)
+        epoch_loss = 0.0
+        for start in range(0, samples, batch):
+            count = min(batch, samples - start)
+            for n in range(count):
+                XB[n] = X[O[start + n]]
+                YB[n] = Y[O[start + n]]
+            _forward(P, layers, slope, XB, H, OUT, count)
+            inv_count = 1.0 / count
+            for n in range(count):  # the mean squared error's gradient, then each sample's share of the epoch's loss
+                OD[n] = ((OUT[n] - YB[n]) * 2.0) * inv_count
+            for n in range(count):
+                error = OUT[n] - YB[n]
+                epoch_loss = v.scalar_fma(error * error, inv_samples, epoch_loss)
+            _backward(P, layers, slope, XB, H, OD, D, S, G, count)
+            step += 1
+            if optimizer == 0:
+                _adam(P, G, M, V, size, corrections[0, step - 1], corrections[1, step - 1], corrections[2, step - 1],
+                      lr, beta1, beta2, eps)
+            else:
+                _sgd(P, G, M, size, step, lr, momentum)
+        losses[epoch, k] = epoch_loss
+        if snapshot_at[epoch + 1]:
+            for q in range(size):
+                snapshots[slot, k, q] = P[q]
+            slot += 1
+    for q in range(size):
+        p[q] = P[q]

@@ -1,0 +1,34 @@
+"""numba's cached engine code is stamped with every engine file, not only its own (lib/numba_cache.py)."""
+import shutil
+
+import numba
+
+from lib import kernel, kernel_two_wide, numba_cache
+
+
+def test_the_engines_compiled_functions_carry_the_digest_of_every_engine_file():
+    for dispatcher in (kernel.train_all, kernel_two_wide.train_two_wide):
+        locator = dispatcher._cache._impl.locator
+        assert type(locator).__name__.startswith("Engine")
+        assert locator.get_source_stamp() == numba_cache.engine_digest()
+
+
+def test_an_edit_to_any_engine_file_changes_the_digest(tmp_path, monkeypatch):
+    for name in numba_cache.ENGINE_FILES:
+        shutil.copy(numba_cache.LIB / name, tmp_path / name)
+    monkeypatch.setattr(numba_cache, "LIB", tmp_path)
+    before = numba_cache.engine_digest()
+    for name in numba_cache.ENGINE_FILES:
+        (tmp_path / name).write_text((tmp_path / name).read_text() + "\n# edited\n")
+        after = numba_cache.engine_digest()
+        assert after != before, name
+        before = after
+
+
+def test_functions_outside_the_engine_keep_numbas_own_stamp():
+    @numba.njit(cache=True)
+    def twice(x):
+        return 2 * x
+
+    assert twice(2) == 4
+    assert not type(twice._cache._impl.locator).__name__.startswith("Engine")
