@@ -7,7 +7,7 @@ proves it), in float64.
 
 Parameters of network k lie flat in params[k]: per layer, the weights [fan_in, fan_out] row-major,
 then the biases [fan_out]. Networks whose hidden layers are all 2 wide take lib.kernel_two_wide's path, which
-ends with the same parameters and losses bit for bit and runs about 2.5 times faster; every other shape, or
+ends with the same parameters and losses bit for bit and runs about twice as fast; every other shape, or
 two_wide=False, takes the generic loop below.
 """
 import numba
@@ -131,11 +131,13 @@ def train_all(params, widths, slope, x, y, seeds, epochs, batch, optimizer, lr, 
               snapshot_at, snapshots, losses, two_wide=True):
     """Train every network k (row of params, x, y) in place; snapshots[s, k] holds the parameters at the
     s-th epoch flagged in snapshot_at (index 0 = initialization); losses[e, k] the mean batch loss of epoch e.
-    two_wide=False keeps 2-wide networks on the generic loop (to compare the paths)."""
-    fused = two_wide and is_two_wide(widths, batch)
+    two_wide=False keeps 2-wide networks on the generic loop (to compare the paths). Returns whether the 2-wide
+    path trained them."""
+    layers = widths.shape[0] - 1
+    fused = (two_wide and is_two_wide(widths, batch) and params.shape[1] == 6 * (layers - 1) + 1
+             and 0.0 <= slope <= 1.0)
     steps = epochs * ((x.shape[1] + batch - 1) // batch) if fused and optimizer == ADAM else 0
     corrections = adam_corrections(beta1, beta2, steps)
-    layers = widths.shape[0] - 1
     for k in numba.prange(params.shape[0]):
         if fused:
             train_two_wide(params[k], layers, slope, x[k], y[k], seeds[k], epochs, batch, optimizer, lr, beta1,
@@ -143,3 +145,4 @@ def train_all(params, widths, slope, x, y, seeds, epochs, batch, optimizer, lr, 
         else:
             _train_one(params[k], widths, slope, x[k], y[k], seeds[k], epochs, batch, optimizer, lr, beta1, beta2,
                        eps, momentum, snapshot_at, snapshots, k, losses)
+    return fused

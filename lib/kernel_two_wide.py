@@ -6,9 +6,10 @@ gradients fused with the deltas below it, are single loops over the batch, four 
 
 Every sum runs in the generic kernel's order (lib.kernel under fastmath: 16 partial sums a batch sum, four vectors
 of four, folded pairwise; then a 4-lane and a scalar tail), so a network ends with the same parameters and losses,
-bit for bit, on either path (tests/test_two_wide.py). The one difference is ReLU's value at non-finite inputs:
-here relu(−inf) = 0 and a NaN delta below a dead unit is 0, as torch computes them; the generic kernel's slope·z
-and delta·slope give NaN there.
+bit for bit, on either path (tests/test_two_wide.py). The differences lie in ReLU's activations and deltas, not in
+what is learnt: a negative pre-activation gives +0 here, −0 there (0·z), and at non-finite inputs relu(−inf) = 0
+and a NaN delta below a dead unit is 0 here, as torch computes them, where the generic loop's slope·z and
+delta·slope give NaN.
 """
 import numba
 import numpy as np
@@ -297,19 +298,33 @@ def _backward(P, layers, slope, XB, H, OD, D, S, G, count):
 # ----------------------------------------------------------------------------------------------- the update
 
 
+@numba.njit(inline='always')
+def _adam_one(p, g, m, s, correction1, inv_correction2, lr, beta1, beta2, eps):
+    """One parameter's Adam step: its new value, first and second moments."""
+    square = g * g
+    m = v.scalar_fma(m - g, beta1, g)
+    s = v.scalar_fma(s - square, beta2, square)
+    return p - (m * lr) / (v.scalar_fma(v.scalar_sqrt(s), inv_correction2, eps) * correction1), m, s
+
+
 @numba.njit(cache=True, forceinline=True)
 def _adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1, beta2, eps):
-    """One torch.optim.Adam step, p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε), as the generic kernel computes it."""
+    """One torch.optim.Adam step, p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε), as the generic kernel computes it:
+    four parameters to a register, then the rest one by one."""
     odd = size & ~3  # the first parameter past the last whole group of 4
     p_odd = P[odd] if size % 2 == 1 else 0.0
-    for q in range(size):
-        g = G[q]
-        square = g * g
-        m = v.scalar_fma(M[q] - g, beta1, g)
-        s = v.scalar_fma(V[q] - square, beta2, square)
-        M[q] = m
-        V[q] = s
-        P[q] = P[q] - (m * lr) / (v.scalar_fma(v.scalar_sqrt(s), inv_correction2, eps) * correction1)
+    C1, IC2, LR, EPS = v.splat(correction1), v.splat(inv_correction2), v.splat(lr), v.splat(eps)
+    B1, B2 = v.splat(beta1), v.splat(beta2)
+    for q in range(0, odd, 4):
+        g = v.load(G, q)
+        square = v.mul(g, g)
+        m = v.fma(v.sub(v.load(M, q), g), B1, g)
+        s = v.fma(v.sub(v.load(V, q), square), B2, square)
+        v.store(M, q, m)
+        v.store(V, q, s)
+        v.store(P, q, v.sub(v.load(P, q), v.div(v.mul(m, LR), v.mul(v.fma(v.sqrt(s), IC2, EPS), C1))))
+    for q in range(odd, size):
+        P[q], M[q], V[q] = _adam_one(P[q], G[q], M[q], V[q], correction1, inv_correction2, lr, beta1, beta2, eps)
     if size % 2 == 1:  # which, for an odd size, divides by the correction instead (as the generic kernel does)
         P[odd] = p_odd - (M[odd] * lr) / ((v.scalar_sqrt(V[odd]) / correction2 + eps) * correction1)
 
@@ -344,7 +359,7 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
     X, Y = v.data(x), v.data(y)
     order = np.empty(samples, dtype=np.int64)
     O = v.data(order)
-    inv_samples = 1.0 / samples
+    inv_samples = 1.0 / samples if samples > 0 else 0.0
     step = 0
     slot = 0
     if snapshot_at[0]:

@@ -1,10 +1,11 @@
 """Four float64 in one SIMD register, for numba: a type whose value is LLVM's <4 x double>, and the few operations
-the 2-wide engine needs, each one LLVM instruction or intrinsic.
+the 2-wide engine needs, each one to three LLVM instructions or intrinsics.
 
-A loop written in them compiles to packed AVX code (to two SSE2 halves without AVX) in exactly the order written:
-nothing is left to the auto-vectorizer, and no fastmath flag lets LLVM reorder a sum, so the result does not
-depend on the machine's vector width. Pointers come from `stack`, `data` and `at`: indexing them carries none of
-the negative-index checks that keep numba's own loops over arrays scalar.
+A loop written in them compiles to packed AVX code in exactly the order written: nothing is left to the
+auto-vectorizer, and no fastmath flag lets LLVM reorder a sum, so the result does not depend on the machine's vector
+width (on a machine without FMA, llvm.fma becomes a call to libm's fma: as exact, much slower). Pointers come from
+`stack`, `data` and `at`: indexing them carries none of the negative-index checks that keep numba's own loops over
+arrays scalar.
 """
 from llvmlite import ir
 from numba.core import cgutils, errors, types
@@ -47,7 +48,10 @@ def stack(typingctx, count):
 
 @intrinsic
 def data(typingctx, array):
-    """A pointer to a contiguous array's first element."""
+    """A pointer to a C-contiguous array's first element."""
+    if not isinstance(array, types.Array) or array.layout != "C":
+        raise errors.TypingError(f"simd.data needs a C-contiguous array, got {array}")
+
     def codegen(context, builder, signature, args):
         return cgutils.create_struct_proxy(signature.args[0])(context, builder, value=args[0]).data
 
@@ -111,11 +115,36 @@ def add(typingctx, a, b):
 
 
 @intrinsic
+def sub(typingctx, a, b):
+    def codegen(context, builder, signature, args):
+        return builder.fsub(*args)
+
+    return vec4(vec4, vec4), codegen
+
+
+@intrinsic
 def mul(typingctx, a, b):
     def codegen(context, builder, signature, args):
         return builder.fmul(*args)
 
     return vec4(vec4, vec4), codegen
+
+
+@intrinsic
+def div(typingctx, a, b):
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(*args)
+
+    return vec4(vec4, vec4), codegen
+
+
+@intrinsic
+def sqrt(typingctx, a):
+    """The correctly rounded square root, lane by lane (llvm.sqrt)."""
+    def codegen(context, builder, signature, args):
+        return builder.call(_llvm_function(builder, "llvm.sqrt.v4f64", VECTOR, 1), args)
+
+    return vec4(vec4), codegen
 
 
 @intrinsic

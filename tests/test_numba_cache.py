@@ -32,3 +32,8 @@ def test_functions_outside_the_engine_keep_numbas_own_stamp():
 
     assert twice(2) == 4
     assert not type(twice._cache._impl.locator).__name__.startswith("Engine")
+
+
+def test_every_lib_file_with_cached_numba_code_is_an_engine_file():
+    cached = {path.name for path in numba_cache.LIB.glob("*.py") if "cache=True" in path.read_text()}
+    assert cached <= set(numba_cache.ENGINE_FILES)
