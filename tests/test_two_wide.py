@@ -12,8 +12,8 @@ def networks(widths, points, count=5, seed=0):
     rng = np.random.default_rng(seed)
     size = sum(a * b + b for a, b in zip(widths, widths[1:]))
     x = rng.uniform(-2.6, 2.6, (count, points))
-    return rng.normal(0.0, 0.8, (count, size)), x, np.abs(x) + 0.1 * np.sin(5 * x), np.arange(100, 100 + count,
-                                                                                              dtype=np.uint64)
+    params = rng.normal(0.0, 0.8, (count, size))
+    return params, x, np.abs(x) + 0.1 * np.sin(5 * x), np.arange(100, 100 + count, dtype=np.uint64)
 
 
 def train(widths, nets, batch, slope, optimizer, lr, momentum, two_wide, epochs=3):
