@@ -106,36 +106,19 @@ def fma(typingctx, a, b, c):
     return vec4(vec4, vec4, vec4), codegen
 
 
-@intrinsic
-def add(typingctx, a, b):
-    def codegen(context, builder, signature, args):
-        return builder.fadd(*args)
+def _lanewise(instruction: str):
+    """An intrinsic applying the IR builder's instruction (fadd, fsub, fmul, fdiv) to two Vec4, lane by lane."""
+    def operation(typingctx, a, b):
+        def codegen(context, builder, signature, args):
+            return getattr(builder, instruction)(*args)
 
-    return vec4(vec4, vec4), codegen
+        return vec4(vec4, vec4), codegen
 
-
-@intrinsic
-def sub(typingctx, a, b):
-    def codegen(context, builder, signature, args):
-        return builder.fsub(*args)
-
-    return vec4(vec4, vec4), codegen
+    operation.__name__ = operation.__qualname__ = instruction
+    return intrinsic(operation)
 
 
-@intrinsic
-def mul(typingctx, a, b):
-    def codegen(context, builder, signature, args):
-        return builder.fmul(*args)
-
-    return vec4(vec4, vec4), codegen
-
-
-@intrinsic
-def div(typingctx, a, b):
-    def codegen(context, builder, signature, args):
-        return builder.fdiv(*args)
-
-    return vec4(vec4, vec4), codegen
+add, sub, mul, div = (_lanewise(instruction) for instruction in ("fadd", "fsub", "fmul", "fdiv"))
 
 
 @intrinsic
