@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from lib.data import mnist_sample
-from lib.lab3 import train_deep_relu_cached
+from lib.lab3 import DeepReluJob, train_deep_relu_cached
 from lib.seeding import child, network_seeds, seed_for
 
 PROTOCOL = {"dtype": "float64", "weight_layers": 30, "width": 100, "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
@@ -36,6 +36,8 @@ BUDGET_CHANGE = ("Earlier budgets: 790 SGD steps, first at lr 1e-3 (Xavier staye
 STALLS_ID, BOTH_CONVERGE_ID, DEPTH_STUDY_ID = ("he-trains-deep-relu-xavier-stalls", "he-22-layer-both-converge",
                                                "he-xavier-later-with-depth")
 SHALLOWER = 22  # he-22-layer-both-converge's depth
+DEPTHS = (14, 18, 22, 26, 30)  # the depth study's (he-xavier-later-with-depth)
+INITIALIZERS = ("glorot_normal", "he_normal")  # Xavier's normal form, and He's
 
 
 def diverged(final) -> int:
@@ -53,21 +55,35 @@ DIVERGENCE_IS_OURS = ("; whose failure: ours, not He et al.'s: a plain width-100
                       "diverges, which their conv nets are not reported to do")
 
 
+def training_jobs(sequence) -> dict[str, DeepReluJob]:
+    """Per initializer, the stack of nets a claim trains: the same 8 init seeds and one shuffle seed for both."""
+    init_seeds, shuffle = network_seeds(child(sequence, "init"), PROTOCOL["seeds"]), seed_for(sequence, "shuffle")
+    return {name: DeepReluJob(name, init_seeds, shuffle) for name in INITIALIZERS}
+
+
+def training_options(weight_layers: int) -> dict:
+    """The protocol's training settings at this depth, as train_deep_relu takes them."""
+    return {"weight_layers": weight_layers, **{k: PROTOCOL[k] for k in ("width", "lr", "momentum", "batch_size", "epochs")}}
+
+
 def training_losses(sequence, device, experiment_cache, weight_layers: int) -> dict:
     """Per initializer, each seed's per-epoch mean training loss, [seeds, epochs] (the same 8 seeds for both)."""
     pixels, labels = mnist_sample()
-    init_seeds, shuffle = network_seeds(child(sequence, "init"), PROTOCOL["seeds"]), seed_for(sequence, "shuffle")
-    options = {k: PROTOCOL[k] for k in ("width", "lr", "momentum", "batch_size", "epochs")}
-    return {name: train_deep_relu_cached(experiment_cache, name, init_seeds, shuffle, pixels, labels, device,
-                                         weight_layers=weight_layers, **options)
-            for name in ("glorot_normal", "he_normal")}
+    return {name: train_deep_relu_cached(experiment_cache, name, job.seeds, job.shuffle_seed, pixels, labels, device,
+                                         **training_options(weight_layers))
+            for name, job in training_jobs(sequence).items()}
+
+
+def depth_sequence(seeds, weight_layers: int):
+    """The seed sequence of a depth's nets: the claim's own at its depth (the depth study reuses the two claims'
+    nets), a named child of the depth study's at the others."""
+    owner = {PROTOCOL["weight_layers"]: STALLS_ID, SHALLOWER: BOTH_CONVERGE_ID}.get(weight_layers, DEPTH_STUDY_ID)
+    return seeds(owner) if owner != DEPTH_STUDY_ID else child(seeds(owner), f"{weight_layers} layers")
 
 
 def depth_losses(seeds, device, experiment_cache, weight_layers: int) -> dict:
-    """training_losses of the depth whose claim owns the seeds (the depth study reuses the two claims' nets)."""
-    owner = {PROTOCOL["weight_layers"]: STALLS_ID, SHALLOWER: BOTH_CONVERGE_ID}.get(weight_layers, DEPTH_STUDY_ID)
-    sequence = seeds(owner) if owner != DEPTH_STUDY_ID else child(seeds(owner), f"{weight_layers} layers")
-    return training_losses(sequence, device, experiment_cache, weight_layers)
+    """training_losses of the nets at this depth."""
+    return training_losses(depth_sequence(seeds, weight_layers), device, experiment_cache, weight_layers)
 
 
 def epochs_to_threshold(losses: np.ndarray, threshold: float) -> np.ndarray:

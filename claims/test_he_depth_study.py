@@ -9,6 +9,7 @@ from scipy import stats as scipy_stats
 from claims.he_common import (
     CHANCE,
     DEPTH_STUDY_ID,
+    DEPTHS,
     DIVERGENCE_IS_OURS,
     PROTOCOL,
     SHALLOWER,
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.claims
 
 # --- he-xavier-later-with-depth (Figs. 2 and 3 as one depth study; slow) -------------------------
 
-DEPTHS = (14, 18, 22, 26, 30)
 TREND_ALPHA = 0.01
 DEPTH_STUDY = Claim(
     DEPTH_STUDY_ID,

@@ -101,9 +101,7 @@ class ExperimentCache:
                         label: str = "", remember: bool = True) -> Arrays:
         """The experiment's arrays; remember False: not held in memory for the rest of the process (a long
         sequence of blocks, each read once, stays within bounded memory)."""
-        full_key = {"kind": kind, "key": key, "versions": versions(), "source": source_hash(module)}
-        text = json.dumps(full_key, sort_keys=True, default=str)
-        digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+        text, digest = self._identity(kind, key, module)
         compute = _reported(compute, f"{kind} {label}".strip())
         if digest in self.memory:
             arrays, origin = self.memory[digest]
@@ -115,6 +113,19 @@ class ExperimentCache:
             self.memory[digest] = (arrays, origin)
         self.log.append((kind, origin))
         return arrays
+
+    def holds(self, kind: str, key: dict, module: str) -> bool:
+        """Whether load_or_compute would serve this experiment without computing it."""
+        text, digest = self._identity(kind, key, module)
+        stem = None if self.folder is None else self.folder / kind / digest
+        return digest in self.memory or (stem is not None and read_entry(stem.with_suffix(".npz"), text) is not None)
+
+    @staticmethod
+    def _identity(kind: str, key: dict, module: str) -> tuple[str, str]:
+        """The experiment's full key as text (its kind, key, library versions and code) and that text's digest."""
+        full_key = {"kind": kind, "key": key, "versions": versions(), "source": source_hash(module)}
+        text = json.dumps(full_key, sort_keys=True, default=str)
+        return text, hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def _from_disk(self, stem: Path, key_text: str, compute) -> tuple[Arrays, str]:
         stem.parent.mkdir(parents=True, exist_ok=True)

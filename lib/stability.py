@@ -1,4 +1,4 @@
-"""`python -m lib.stability --seeds 1-20 [-k EXPR] [-m MARKEXPR] [--workers N | --scheduler ADDRESS]`.
+"""`python -m lib.stability --seeds 1-20 [-k EXPR] [-m MARKEXPR] [--device D] [--workers N | --scheduler ADDRESS]`.
 
 Runs the claims once per root seed (`pytest --claims-seed S`, each seed's findings in its own folder) and
 prints, per claim, how often each verdict came out; a claim whose verdict is not the same at every seed is
@@ -74,6 +74,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=None, help="one experiment cache folder every worker shares "
                         "(default: each worker's project cache)")
     parser.add_argument("--slow", action="store_true", help="run the slow studies too (pytest --claims-slow)")
+    parser.add_argument("--device", default=None, help="torch device of every seed's run (pytest --device): cpu or "
+                        "cuda[:N] (default: the suite's, cpu)")
     parser.add_argument("--artifacts", default=None, help="keep each seed's findings under DIR/seed-S")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table's data to this file")
     args = parser.parse_args(argv)
@@ -88,7 +90,8 @@ def main(argv=None) -> int:
         parser.error("give --workers (a cluster on this machine) or --scheduler (a running one), not both")
     options = ["-m", args.markers, *(["-k", args.keyword] if args.keyword else []),
                *(["-n", str(xdist)] if xdist else []), *(["--claims-slow"] if args.slow else []),
-               *(["--claims-cache", str(Path(args.cache).resolve())] if args.cache else [])]
+               *(["--claims-cache", str(Path(args.cache).resolve())] if args.cache else []),
+               *(["--device", args.device] if args.device else [])]
     root = (Path(args.artifacts) if args.artifacts else Path(tempfile.mkdtemp(prefix="claims-stability-"))).resolve()
     version = project_version()  # the code the seeds start from (the tree may change while a long sweep runs)
     started = time.perf_counter()

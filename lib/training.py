@@ -55,7 +55,7 @@ def train(
     require_count("epochs", epochs, minimum=0)
     size = x.shape[-2]
     net.requires_grad_(True)
-    history = torch.zeros(epochs, net.count)
+    history = torch.zeros(epochs, net.count, device=x.device)  # on the device: no wait for the GPU at every step
     if on_epoch:
         on_epoch(0, net)
     for epoch, order in enumerate(orders or batch_orders(net.count, size, epochs, seed)):
@@ -66,8 +66,8 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             losses.sum().backward()
             optimizer.step()
-            history[epoch] += losses.detach().cpu() * rows.shape[1] / size
+            history[epoch] += losses.detach() * rows.shape[1] / size
         if on_epoch:
             on_epoch(epoch + 1, net)
     net.requires_grad_(False)
-    return history
+    return history.cpu()

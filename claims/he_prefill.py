@@ -1,0 +1,74 @@
+"""`python -m claims.he_prefill --seeds 1-20 [--depths 30,22,14,18,26] [--device cuda] [--cache DIR]`.
+
+He et al.'s claims train 16 nets a depth at each root seed (claims/he_common.py): about 40 minutes a seed for
+their two depths on 2 CPU cores. This trains the nets of every given root seed at once, one stack a depth, and
+stores each claim's nets in the experiment cache exactly as the claim would store them; a sweep then reads them:
+
+    python -m claims.he_prefill --seeds 1-20 --device cuda --cache hecache
+    python -m lib.stability --seeds 1-20 --slow --device cuda --cache hecache -k "he_"
+
+On a GPU, one stack of 320 nets keeps the device busy where 16 do not. Each net's arithmetic is its own, so a net's
+losses are bitwise those of its claim's own stack (tests/test_he_prefill.py checks it on every device it can reach).
+Depths run in the order given, each stored as soon as it is trained; nets already in the cache are not trained again.
+"""
+import argparse
+import sys
+import time
+
+import torch
+
+from claims.he_common import DEPTHS, PROTOCOL, SHALLOWER, depth_sequence, training_jobs, training_options
+from lib.cache import ExperimentCache
+from lib.data import mnist_sample
+from lib import progress
+from lib.lab3 import prefill_deep_relu
+from lib.seeding import claim_seed_sequence
+from lib.settings import available_cores, parse_device, prepare_writable_dir
+from lib.stability import parse_seeds
+
+CLAIM_DEPTHS = (PROTOCOL["weight_layers"], SHALLOWER)  # the two claims' own, first
+
+
+def depth_jobs(roots: list[int], weight_layers: int) -> list:
+    """Every job (one initializer's stack of one root seed) the claims train at this depth, over the root seeds."""
+    return [job for root in roots for job in training_jobs(
+        depth_sequence(lambda claim: claim_seed_sequence(root, claim), weight_layers)).values()]
+
+
+def parse_depths(text: str) -> list[int]:
+    """'30,22' as depths of the protocol's study, or a one-line ValueError naming what is accepted."""
+    depths = [int(d) if d.strip().isdigit() else d.strip() for d in text.split(",")]
+    for depth in depths:
+        if depth not in DEPTHS:
+            raise ValueError(f"depth {depth!r} is not one the claims train: accepted: {', '.join(map(str, DEPTHS))}")
+    return depths
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m claims.he_prefill", description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="1-20", help="root seeds: a range 1-20, a list 3,5,8, or both")
+    parser.add_argument("--depths", default=",".join(map(str, [*CLAIM_DEPTHS, *sorted(set(DEPTHS) - set(CLAIM_DEPTHS))])),
+                        help="weight layers, in the order to train them (default: the two claims' depths, then the "
+                             "depth study's others)")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N]")
+    parser.add_argument("--cache", default=".claims-cache", help="the experiment cache folder the sweep will read")
+    args = parser.parse_args(argv)
+    try:
+        roots, depths, device = parse_seeds(args.seeds), parse_depths(args.depths), parse_device(args.device)
+        cache = ExperimentCache(prepare_writable_dir(args.cache, "claims cache folder"))
+    except ValueError as error:
+        parser.error(str(error))
+    torch.set_num_threads(available_cores())
+    progress.set_reporter(lambda line: print(line, flush=True))
+    pixels, labels = mnist_sample()
+    for depth in depths:
+        started = time.perf_counter()
+        jobs = depth_jobs(roots, depth)
+        trained = prefill_deep_relu(cache, jobs, pixels, labels, device, **training_options(depth))
+        print(f"{depth} layers: {trained} of {len(jobs)} stacks ({trained * PROTOCOL['seeds']} nets) trained on "
+              f"{device} in {time.perf_counter() - started:.0f} s, the rest were in the cache", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
