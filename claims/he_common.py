@@ -38,6 +38,11 @@ STALLS_ID, BOTH_CONVERGE_ID, DEPTH_STUDY_ID = ("he-trains-deep-relu-xavier-stall
 SHALLOWER = 22  # he-22-layer-both-converge's depth
 DEPTHS = (14, 18, 22, 26, 30)  # the depth study's (he-xavier-later-with-depth)
 INITIALIZERS = ("glorot_normal", "he_normal")  # Xavier's normal form, and He's
+# The positive controls read the nets' first 10 epochs, the suite's first budget (790 steps). At 21 root seeds
+# (docs/stability/he-claims-gpu.json) every 22-layer He net was below 0.5·ln 10 by epoch 4 and none had diverged
+# before epoch 63, nor any 30-layer Xavier net left ln 10 before epoch 11; at the last epoch, which the controls
+# read before that sweep, a diverged or escaped net made them fail at 6 of the 21 seeds.
+CONTROL_EPOCHS = 10
 
 
 def diverged(final) -> int:
