@@ -40,8 +40,8 @@ DEPTHS = (14, 18, 22, 26, 30)  # the depth study's (he-xavier-later-with-depth)
 INITIALIZERS = ("glorot_normal", "he_normal")  # Xavier's normal form, and He's
 # The positive controls read the nets' first 10 epochs, the suite's first budget (790 steps). At 21 root seeds
 # (docs/stability/he-claims-gpu.json) every 22-layer He net was below 0.5·ln 10 by epoch 4 and none had diverged
-# before epoch 63, nor any 30-layer Xavier net left ln 10 before epoch 11; at the last epoch, which the controls
-# read before that sweep, a diverged or escaped net made them fail at 6 of the 21 seeds.
+# before epoch 63, and no 30-layer Xavier net fell below 0.9·ln 10 before epoch 11. Read at the last epoch, as
+# before that sweep, a diverged 22-layer He net or an escaped 30-layer Xavier net failed them at 6 of the 21 seeds.
 CONTROL_EPOCHS = 10
 
 
@@ -68,7 +68,8 @@ def training_jobs(sequence) -> dict[str, DeepReluJob]:
 
 def training_options(weight_layers: int) -> dict:
     """The protocol's training settings at this depth, as train_deep_relu takes them."""
-    return {"weight_layers": weight_layers, **{k: PROTOCOL[k] for k in ("width", "lr", "momentum", "batch_size", "epochs")}}
+    settings = ("width", "lr", "momentum", "batch_size", "epochs")
+    return {"weight_layers": weight_layers, **{k: PROTOCOL[k] for k in settings}}
 
 
 def training_losses(sequence, device, experiment_cache, weight_layers: int) -> dict:

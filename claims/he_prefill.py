@@ -5,7 +5,8 @@ their two depths on 2 CPU cores. This trains the nets of every given root seed a
 stores each claim's nets in the experiment cache exactly as the claim would store them; a sweep then reads them:
 
     python -m claims.he_prefill --seeds 1-20 --device cuda --cache hecache
-    python -m lib.stability --seeds 1-20 --slow --device cuda --cache hecache -k "he_"
+    python -m lib.stability --seeds 1-20 --slow --device cuda --cache hecache \
+        -k "test_deep_relu_training or test_he_depth_study"
 
 On a GPU, one stack of 320 nets keeps the device busy where 16 do not. Each net's arithmetic is its own, so a net's
 losses are bitwise those of its claim's own stack (tests/test_he_prefill.py checks it on every device it can reach).
@@ -37,24 +38,30 @@ def depth_jobs(roots: list[int], weight_layers: int) -> list:
 
 def parse_depths(text: str) -> list[int]:
     """'30,22' as depths of the protocol's study, or a one-line ValueError naming what is accepted."""
-    depths = [int(d) if d.strip().isdigit() else d.strip() for d in text.split(",")]
-    for depth in depths:
-        if depth not in DEPTHS:
-            raise ValueError(f"depth {depth!r} is not one the claims train: accepted: {', '.join(map(str, DEPTHS))}")
-    return depths
+    depths = []
+    for part in text.split(","):
+        depth = next((d for d in DEPTHS if str(d) == part.strip()), None)
+        if depth is None:
+            raise ValueError(f"depth {part.strip()!r} is not one the claims train: accepted: "
+                             f"{', '.join(map(str, DEPTHS))}")
+        depths.append(depth)
+    return list(dict.fromkeys(depths))
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m claims.he_prefill", description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1-20", help="root seeds: a range 1-20, a list 3,5,8, or both")
-    parser.add_argument("--depths", default=",".join(map(str, [*CLAIM_DEPTHS, *sorted(set(DEPTHS) - set(CLAIM_DEPTHS))])),
+    default_depths = [*CLAIM_DEPTHS, *sorted(set(DEPTHS) - set(CLAIM_DEPTHS))]
+    parser.add_argument("--depths", default=",".join(map(str, default_depths)),
                         help="weight layers, in the order to train them (default: the two claims' depths, then the "
                              "depth study's others)")
-    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N]")
+    parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N], as the sweep will name it "
+                        "(the cache keys 'cuda' and 'cuda:0' apart)")
     parser.add_argument("--cache", default=".claims-cache", help="the experiment cache folder the sweep will read")
     args = parser.parse_args(argv)
     try:
-        roots, depths, device = parse_seeds(args.seeds), parse_depths(args.depths), parse_device(args.device)
+        roots, depths, device = list(dict.fromkeys(parse_seeds(args.seeds))), parse_depths(args.depths), \
+            parse_device(args.device)
         cache = ExperimentCache(prepare_writable_dir(args.cache, "claims cache folder"))
     except ValueError as error:
         parser.error(str(error))

@@ -110,13 +110,17 @@ def test_he_xavier_later_with_depth(depth_study, finding, artifacts, run_setting
 
 
 @pytest.mark.slow
-def test_control_depth_rule_fails_without_a_trend_and_passes_with_one(depth_study):
-    """Controls, on the 22-layer nets' first CONTROL_EPOCHS epochs (all 127 before the 21-seed sweep, see he_common),
-    where He converges: their losses at every depth (no trend) must fail 'later with depth'; He's curves delayed by
-    one more epoch per depth step and read as Xavier's must pass it."""
-    same = {d: depth_study[SHALLOWER]["glorot_normal"][:, :CONTROL_EPOCHS] for d in DEPTHS}
+def test_control_depth_rule_fails_on_the_reverse_trend_and_passes_on_the_trend(depth_study):
+    """Controls, on the 22-layer He nets' first CONTROL_EPOCHS epochs, where He converges (all 127 before the 21-seed
+    sweep, see he_common): their curves delayed by one more epoch per depth step and read as Xavier's must pass
+    'later with depth'; delayed by one fewer epoch per step (earlier with depth: a rule testing two-sided or the
+    wrong way would take it) they must fail it. Before that sweep the failing case was the 22-layer Xavier nets
+    copied to every depth."""
     he = {d: depth_study[SHALLOWER]["he_normal"][:, :CONTROL_EPOCHS] for d in DEPTHS}
-    assert not later_with_depth(same, he)[0]
-    delayed = {d: np.concatenate([np.repeat(he[d][:, :1], i, axis=1), he[d][:, :he[d].shape[1] - i]], axis=1)
-               for i, d in enumerate(DEPTHS)}
-    assert later_with_depth(delayed, he)[0]
+
+    def delayed(steps: dict) -> dict:
+        return {d: np.concatenate([np.repeat(he[d][:, :1], steps[d], axis=1), he[d][:, :he[d].shape[1] - steps[d]]],
+                                  axis=1) for d in DEPTHS}
+
+    assert later_with_depth(delayed({d: i for i, d in enumerate(DEPTHS)}), he)[0]
+    assert not later_with_depth(delayed({d: len(DEPTHS) - 1 - i for i, d in enumerate(DEPTHS)}), he)[0]

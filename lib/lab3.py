@@ -111,8 +111,8 @@ def train_deep_relu(weight_init: str, seeds: list[int], shuffle_seed: int, x, la
 
 def train_deep_relu_jobs(jobs: list[DeepReluJob], x, labels, weight_layers: int, width: int, lr: float,
                          momentum: float, batch_size: int, epochs: int, device: str = "cpu") -> list[np.ndarray]:
-    """train_deep_relu of every job, all nets in one stack (one batched op per layer for all, which a GPU needs to
-    be busy); each net's arithmetic is its own, so a job's losses do not depend on the others (tests/test_lab3.py)."""
+    """train_deep_relu of every job, all nets in one stack (one batched op per layer for all, which a GPU needs to be
+    busy); each net's arithmetic is its own, so a job's losses do not depend on the others (tests/test_he_prefill.py)."""
     stacks = [deep_relu_mlp(weight_layers, width, get_initializer(job.weight_init), job.seeds) for job in jobs]
     net = StackedMLP([torch.cat(layer) for layer in zip(*(s.weights for s in stacks))],
                      [torch.cat(layer) for layer in zip(*(s.biases for s in stacks))],
@@ -122,12 +122,12 @@ def train_deep_relu_jobs(jobs: list[DeepReluJob], x, labels, weight_layers: int,
     orders = (torch.cat(epoch_orders) for epoch_orders in zip(*per_job))
     name = " + ".join(sorted({job.weight_init for job in jobs}))
     history = train(net, x.to(device, torch.float64), labels.to(device), cross_entropy_per_network, optimizer,
-                    epochs, batch_size, 0, on_epoch=epoch_reporter(f"{weight_layers}-layer {name}", epochs),
-                    orders=orders)
+                    epochs, batch_size, on_epoch=epoch_reporter(f"{weight_layers}-layer {name}", epochs), orders=orders)
     return np.split(history.T.numpy(), np.cumsum([len(job.seeds) for job in jobs])[:-1])
 
 
 def _deep_relu_key(job: DeepReluJob, x, labels, device: str, protocol: dict) -> dict:
+    """The job's experiment key: its nets, shuffle, device (as given: 'cuda' and 'cuda:0' are two), data and code."""
     return {"weight_init": job.weight_init, "seeds": job.seeds, "shuffle_seed": job.shuffle_seed, "device": device,
             "data": digest(x, labels), "init_code": code_digest(job.weight_init), **protocol}
 
@@ -135,7 +135,7 @@ def _deep_relu_key(job: DeepReluJob, x, labels, device: str, protocol: dict) -> 
 def train_deep_relu_cached(cache: ExperimentCache, weight_init: str, seeds: list[int], shuffle_seed: int, x, labels,
                            device: str = "cpu", **protocol) -> np.ndarray:
     job = DeepReluJob(weight_init, seeds, shuffle_seed)
-    compute = lambda: {"losses": train_deep_relu(weight_init, seeds, shuffle_seed, x, labels, device=device, **protocol)}
+    compute = lambda: {"losses": train_deep_relu_jobs([job], x, labels, device=device, **protocol)[0]}
     return cache.load_or_compute("deep-relu-training", _deep_relu_key(job, x, labels, device, protocol), __name__,
                                  compute, weight_init)["losses"]
 

@@ -8,6 +8,7 @@ The findings of every seed are kept together in one record, `<artifacts>/sweep.j
 """
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -18,6 +19,9 @@ from lib.atomic import write_text
 from lib.findings import VERDICTS
 from lib.naming import require_count
 from lib.sweep import describe, project_version, sweep
+
+
+DEVICE_FORM = re.compile(r"cpu|cuda(:\d+)?")  # what pytest --device takes; whether it exists is the seed's machine's
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -37,7 +41,7 @@ def parse_seeds(text: str) -> list[int]:
 
 def stability_table(verdicts: dict[str, list[str]], seeds: list[int]) -> list[str]:
     """One line per claim: verdict counts over the seeds, and a flag where they differ."""
-    width = max(len(claim) for claim in verdicts)
+    width = max((len(claim) for claim in verdicts), default=len("claim"))  # no claim ran: the header alone
     lines = [f"{'claim':<{width}}  " + "  ".join(f"{v:>12}" for v in VERDICTS) + "  same at every seed"]
     for claim, said in sorted(verdicts.items()):
         counts = Counter(said)
@@ -86,6 +90,8 @@ def main(argv=None) -> int:
     xdist = count_option(parser, "workers (-n)", args.xdist)
     workers = count_option(parser, "workers (--workers)", args.workers) or 1
     cores = count_option(parser, "cores per seed (--cores-per-seed)", args.cores_per_seed)
+    if args.device is not None and not DEVICE_FORM.fullmatch(args.device):
+        parser.error(f"device {args.device!r} is not cpu, cuda or cuda:N (each seed's machine checks that it has it)")
     if args.scheduler and args.workers:
         parser.error("give --workers (a cluster on this machine) or --scheduler (a running one), not both")
     options = ["-m", args.markers, *(["-k", args.keyword] if args.keyword else []),

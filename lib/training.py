@@ -40,7 +40,7 @@ def train(
     optimizer: torch.optim.Optimizer,
     epochs: int,
     batch_size: int,
-    seed: int,
+    seed: int | None = None,
     on_epoch: Callable[[int, StackedMLP], None] | None = None,
     orders: Iterator[torch.Tensor] | None = None,
 ) -> torch.Tensor:
@@ -49,7 +49,7 @@ def train(
     x, y: one data set shared by all networks ([N, d]) or one per network ([K, N, d]). Each network
     sees its own shuffle every epoch (batch_orders(K, N, epochs, seed)); a last partial batch is kept.
     on_epoch(epoch, net) runs after each epoch, and once before training with epoch 0. orders, if
-    given, replaces batch_orders: one [K, N] permutation tensor per epoch.
+    given, replaces batch_orders (and seed): one [K, N] permutation tensor per epoch, exactly epochs of them.
     """
     require_count("batch size", batch_size)
     require_count("epochs", epochs, minimum=0)
@@ -58,7 +58,12 @@ def train(
     history = torch.zeros(epochs, net.count, device=x.device)  # on the device: no wait for the GPU at every step
     if on_epoch:
         on_epoch(0, net)
-    for epoch, order in enumerate(orders or batch_orders(net.count, size, epochs, seed)):
+    if orders is None and seed is None:
+        raise ValueError("train needs a shuffle seed or the orders themselves")
+    done = 0
+    for epoch, order in enumerate(orders if orders is not None else batch_orders(net.count, size, epochs, seed)):
+        if epoch == epochs:
+            raise ValueError(f"orders holds more than the {epochs} epochs' permutations")
         order = order.to(x.device)
         for start in range(0, size, batch_size):
             rows = order[:, start:start + batch_size]
@@ -69,5 +74,8 @@ def train(
             history[epoch] += losses.detach() * rows.shape[1] / size
         if on_epoch:
             on_epoch(epoch + 1, net)
+        done = epoch + 1
+    if done != epochs:
+        raise ValueError(f"orders holds {done} epochs' permutations, not {epochs}")
     net.requires_grad_(False)
     return history.cpu()

@@ -60,6 +60,7 @@ def test_rates_need_positive_trials():
 @pytest.mark.parametrize("args, message", [
     (["--seeds", "a-b"], "'a-b' is not a seed or a range"),
     (["--seeds", "1", "-n", "0"], "workers (-n) must be an integer >= 1, got 0"),
+    (["--seeds", "1", "--device", "gpu"], "device 'gpu' is not cpu, cuda or cuda:N"),
 ])
 def test_the_stability_command_refuses_bad_options_in_one_line(args, message):
     result = subprocess.run([sys.executable, "-m", "lib.stability", *args], capture_output=True, text=True)

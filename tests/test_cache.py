@@ -30,6 +30,18 @@ def test_an_experiment_is_computed_once_then_served_from_disk(tmp_path):
     assert entries == [".json", ".json", ".npz", ".npz"]  # plain, inspectable: the key in JSON, the arrays in npz
 
 
+def test_holds_says_whether_an_experiment_would_be_served_without_computing(tmp_path):
+    cache = ExperimentCache(tmp_path)
+    assert not cache.holds("toy", {"n": 5}, "lib.naming")
+    cache.load_or_compute("toy", {"n": 5}, "lib.naming", counting([]))
+    assert ExperimentCache(tmp_path).holds("toy", {"n": 5}, "lib.naming")  # on disk, for a new process
+    assert not ExperimentCache(tmp_path).holds("toy", {"n": 6}, "lib.naming")
+    assert not ExperimentCache(tmp_path).holds("other", {"n": 5}, "lib.naming")
+    in_memory = ExperimentCache(None)
+    in_memory.load_or_compute("toy", {"n": 5}, "lib.naming", counting([]))
+    assert in_memory.holds("toy", {"n": 5}, "lib.naming") and not ExperimentCache(None).holds("toy", {"n": 5}, "lib.naming")
+
+
 def test_the_log_says_where_each_experiment_came_from(tmp_path):
     ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting([]))
     cache = ExperimentCache(tmp_path)

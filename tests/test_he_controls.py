@@ -15,6 +15,7 @@ ROOTS = [*range(1, 21), 20101]
 
 
 def nets(stored, depth: int, root: int) -> dict:
+    """One root seed's nets at one depth, as the claims' fixtures give them: initializer -> losses [8, 127]."""
     return {name: stored[f"{depth}_{root}_{name}"] for name in INITIALIZERS}
 
 
@@ -34,4 +35,4 @@ def test_every_control_passes_on_the_sweep_s_nets(stored, root):
     losses, losses_22 = nets(stored, PROTOCOL["weight_layers"], root), nets(stored, SHALLOWER, root)
     training.test_control_swapped_initializers_are_refuted_and_stable_nets_pass(losses, losses_22)
     training.test_control_the_rule_can_pass_and_stalling_turns_it(losses_22, losses)
-    depth_study.test_control_depth_rule_fails_without_a_trend_and_passes_with_one({d: losses_22 for d in DEPTHS})
+    depth_study.test_control_depth_rule_fails_on_the_reverse_trend_and_passes_on_the_trend({d: losses_22 for d in DEPTHS})

@@ -3,13 +3,17 @@ losses are bitwise those of its own stack, on every device this machine has, and
 claims' own requests."""
 import numpy as np
 import pytest
+import torch
 
 from claims import he_common, he_prefill
+from lib import lab3, stability
 from lib.cache import ExperimentCache
 from lib.data import mnist_sample
+from lib.initializers import get_initializer
 from lib.lab3 import DeepReluJob, prefill_deep_relu, train_deep_relu, train_deep_relu_cached, train_deep_relu_jobs
 from lib.seeding import claim_seed_sequence
 from lib.settings import accepted_devices
+from lib.training import batch_orders, make_optimizer, train
 
 SMALL = {"weight_layers": 5, "width": 16, "lr": 0.01, "momentum": 0.9, "batch_size": 64, "epochs": 3}
 JOBS = [DeepReluJob("glorot_normal", [11, 12], 5), DeepReluJob("he_normal", [11, 12], 5),
@@ -17,11 +21,13 @@ JOBS = [DeepReluJob("glorot_normal", [11, 12], 5), DeepReluJob("he_normal", [11,
 
 
 def digits(count=300):
+    """The first count digits of the bundled MNIST sample and their labels."""
     pixels, labels = mnist_sample()
     return pixels[:count], labels[:count]
 
 
 def bits(array):
+    """The array's float64 bit patterns, so that equality is bitwise (-0 differs from +0, NaN equals itself)."""
     return np.ascontiguousarray(array, dtype=np.float64).view(np.uint64)
 
 
@@ -63,7 +69,8 @@ def test_the_command_fills_exactly_what_the_claims_ask_for(tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize("argument, message", [
-    (["--depths", "23"], "depth 23 is not one the claims train: accepted: 14, 18, 22, 26, 30"),
+    (["--depths", "23"], "depth '23' is not one the claims train: accepted: 14, 18, 22, 26, 30"),
+    (["--depths", "30,²"], "depth '²' is not one the claims train"),
     (["--depths", "thirty"], "depth 'thirty' is not one the claims train"),
     (["--device", "tpu"], "device 'tpu' cannot be used here"),
     (["--seeds", "5-3"], "range '5-3' is empty"),
@@ -72,3 +79,24 @@ def test_bad_input_is_refused_in_one_line(argument, message, tmp_path, capsys):
     with pytest.raises(SystemExit):
         he_prefill.main(["--cache", str(tmp_path), *argument])
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("epochs_given", [2, 4])
+def test_training_refuses_orders_for_another_number_of_epochs(epochs_given):
+    x, labels = digits(100)
+    net = lab3.deep_relu_mlp(3, 8, get_initializer("he_normal"), [1, 2]).to(torch.float64)
+    with pytest.raises(ValueError, match=f"{'more than the 3' if epochs_given > 3 else 'holds 2'} epochs"):
+        train(net, x.double(), labels, lab3.cross_entropy_per_network, make_optimizer("sgd", net.parameters(), lr=0.01),
+              3, 32, orders=batch_orders(2, 100, epochs_given, 7))
+
+
+def test_the_sweep_passes_its_device_to_every_seed(monkeypatch, tmp_path):
+    asked = {}
+
+    def fake_sweep(seeds, root, options, *rest):
+        asked["options"] = options
+        return {seed: ({}, 0.0, 0, "here") for seed in seeds}
+
+    monkeypatch.setattr(stability, "sweep", fake_sweep)
+    stability.main(["--seeds", "3", "--device", "cuda:1", "--artifacts", str(tmp_path)])
+    assert asked["options"][-2:] == ["--device", "cuda:1"]
