@@ -19,9 +19,9 @@ import time
 import torch
 
 from claims.he_common import DEPTHS, PROTOCOL, SHALLOWER, depth_sequence, training_jobs, training_options
+from lib import progress
 from lib.cache import ExperimentCache
 from lib.data import mnist_sample
-from lib import progress
 from lib.lab3 import prefill_deep_relu
 from lib.seeding import claim_seed_sequence
 from lib.settings import available_cores, parse_device, prepare_writable_dir
