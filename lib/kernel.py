@@ -9,11 +9,18 @@ Parameters of network k lie flat in params[k]: per layer, the weights [fan_in, f
 then the biases [fan_out]. Networks whose hidden layers are all 2 wide take lib.kernel_two_wide's path, which
 ends with the same parameters and losses bit for bit and runs about twice as fast; every other shape, or
 two_wide=False, takes the generic loop below.
+
+Neither leaves an order of operations to the compiler: every FMA is written (simd.scalar_fma), the batch sums run in
+lib.engine_sums's order and the update in lib.kernel_two_wide's, with no fastmath flag. So a network ends with the
+same bits on any x86 machine with FMA, AVX2 or AVX-512: this loop's earlier fastmath build summed in 8 lanes on an
+AVX-512 Zen 4, and in 4 on the AVX2 Zen 3 whose order both paths now write out.
 """
 import numba
 import numpy as np
 
-from lib.kernel_two_wide import adam_corrections, is_two_wide, train_two_wide
+from lib import simd as v
+from lib.engine_sums import batch_dot, batch_sum
+from lib.kernel_two_wide import adam, adam_corrections, is_two_wide, sgd, train_two_wide
 from lib.shuffle import shuffle_into
 from lib import numba_cache
 
@@ -31,20 +38,22 @@ def _layer_offsets(widths):
     return offsets
 
 
-@numba.njit(cache=True, fastmath=True)
+@numba.njit(cache=True)
 def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1, beta2, eps, momentum,
-               snapshot_at, snapshots, k, losses):
+               corrections, snapshot_at, snapshots, k, losses):
     layers = widths.shape[0] - 1
     width = widths.max()
     offsets = _layer_offsets(widths)
     size = p.shape[0]
     samples = x.shape[0]
-    acts = np.zeros((layers + 1, width, batch))
-    deltas = np.zeros((2, width, batch))
+    acts = np.zeros((layers + 1, width, batch))  # rows (l, i) of A, `batch` apart
+    deltas = np.zeros((2, width, batch))  # rows (half, j) of D
+    A, D, S = v.data(acts), v.data(deltas), v.stack(4)
     grad = np.zeros(size)
     m = np.zeros(size)
-    v = np.zeros(size)
+    s = np.zeros(size)
     order = np.empty(samples, dtype=np.int64)
+    inv_samples = 1.0 / samples if samples > 0 else 0.0
     step = 0
     slot = 0
     if snapshot_at[0]:
@@ -57,7 +66,7 @@ def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1
             count = min(batch, samples - start)
             for n in range(count):
                 acts[0, 0, n] = x[order[start + n]]
-            # forward: acts[l + 1] = φ(acts[l] @ W + b); the last layer stays linear
+            # forward: acts[l + 1] = φ(acts[l] @ W + b), the sum in i's order; the last layer stays linear
             for l in range(layers):
                 fan_in, fan_out, base = widths[l], widths[l + 1], offsets[l]
                 bias = base + fan_in * fan_out
@@ -67,59 +76,47 @@ def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1
                     for i in range(fan_in):
                         w = p[base + i * fan_out + j]
                         for n in range(count):
-                            acts[l + 1, j, n] += acts[l, i, n] * w
+                            acts[l + 1, j, n] = v.scalar_fma(acts[l, i, n], w, acts[l + 1, j, n])
                     if l < layers - 1:
                         for n in range(count):
                             z = acts[l + 1, j, n]
                             acts[l + 1, j, n] = z if z > 0.0 else slope * z
             # loss: the mean squared error over the batch; delta = dloss/d(output)
             cur = 0
+            inv_count = 1.0 / count
             for n in range(count):
                 error = acts[layers, 0, n] - y[order[start + n]]
-                epoch_loss += error * error / samples
-                deltas[cur, 0, n] = 2.0 * error / count
+                epoch_loss = v.scalar_fma(error * error, inv_samples, epoch_loss)
+                deltas[cur, 0, n] = (error * 2.0) * inv_count
             # backward
             for l in range(layers - 1, -1, -1):
                 fan_in, fan_out, base = widths[l], widths[l + 1], offsets[l]
                 bias = base + fan_in * fan_out
                 for j in range(fan_out):
-                    total = 0.0
-                    for n in range(count):
-                        total += deltas[cur, j, n]
-                    grad[bias + j] = total
+                    d = v.at(D, (cur * width + j) * batch)
+                    grad[bias + j] = batch_sum(d, count, S)
                     for i in range(fan_in):
-                        total = 0.0
-                        for n in range(count):
-                            total += acts[l, i, n] * deltas[cur, j, n]
-                        grad[base + i * fan_out + j] = total
+                        grad[base + i * fan_out + j] = batch_dot(v.at(A, (l * width + i) * batch), d, count, S)
                 if l > 0:
                     nxt = 1 - cur
                     for i in range(fan_in):
+                        w = p[base + i * fan_out]
                         for n in range(count):
-                            deltas[nxt, i, n] = 0.0
-                        for j in range(fan_out):
+                            deltas[nxt, i, n] = w * deltas[cur, 0, n]
+                        for j in range(1, fan_out):
                             w = p[base + i * fan_out + j]
                             for n in range(count):
-                                deltas[nxt, i, n] += w * deltas[cur, j, n]
+                                deltas[nxt, i, n] = v.scalar_fma(w, deltas[cur, j, n], deltas[nxt, i, n])
                         for n in range(count):  # φ'(z) = 1 for z > 0, slope otherwise (as torch)
                             deltas[nxt, i, n] *= 1.0 if acts[l, i, n] > 0.0 else slope
                     cur = nxt
-            # update, as torch.optim.Adam / SGD compute it
+            # update: torch.optim.Adam's or SGD's step, written out in lib.kernel_two_wide
             step += 1
-            if optimizer == 0:
-                correction1 = 1.0 - beta1 ** step
-                correction2 = np.sqrt(1.0 - beta2 ** step)
-                for q in range(size):
-                    m[q] = beta1 * m[q] + (1.0 - beta1) * grad[q]
-                    v[q] = beta2 * v[q] + (1.0 - beta2) * grad[q] * grad[q]
-                    p[q] -= (lr / correction1) * m[q] / (np.sqrt(v[q]) / correction2 + eps)
+            if optimizer == ADAM:
+                adam(v.data(p), v.data(grad), v.data(m), v.data(s), size, corrections[0, step - 1],
+                     corrections[1, step - 1], corrections[2, step - 1], lr, beta1, beta2, eps)
             else:
-                for q in range(size):
-                    if momentum != 0.0:
-                        m[q] = grad[q] if step == 1 else momentum * m[q] + grad[q]
-                        p[q] -= lr * m[q]
-                    else:
-                        p[q] -= lr * grad[q]
+                sgd(v.data(p), v.data(grad), v.data(m), size, step, lr, momentum)
         losses[epoch, k] = epoch_loss
         if snapshot_at[epoch + 1]:
             snapshots[slot, k, :] = p
@@ -136,7 +133,7 @@ def train_all(params, widths, slope, x, y, seeds, epochs, batch, optimizer, lr, 
     layers = widths.shape[0] - 1
     fused = (two_wide and is_two_wide(widths, batch) and params.shape[1] == 6 * (layers - 1) + 1
              and 0.0 <= slope <= 1.0)
-    steps = epochs * ((x.shape[1] + batch - 1) // batch) if fused and optimizer == ADAM else 0
+    steps = epochs * ((x.shape[1] + batch - 1) // batch) if optimizer == ADAM else 0
     corrections = adam_corrections(beta1, beta2, steps)
     for k in numba.prange(params.shape[0]):
         if fused:
@@ -144,5 +141,5 @@ def train_all(params, widths, slope, x, y, seeds, epochs, batch, optimizer, lr, 
                            beta2, eps, momentum, corrections, snapshot_at, snapshots, k, losses)
         else:
             _train_one(params[k], widths, slope, x[k], y[k], seeds[k], epochs, batch, optimizer, lr, beta1, beta2,
-                       eps, momentum, snapshot_at, snapshots, k, losses)
+                       eps, momentum, corrections, snapshot_at, snapshots, k, losses)
     return fused

@@ -4,8 +4,8 @@ One call trains one network. Its parameters, moments, activations and deltas lie
 no store can alias a load and nothing is reference-counted in the batch loop; each layer's forward pass, and its
 gradients fused with the deltas below it, are single loops over the batch, four samples to a register.
 
-Every sum runs in the generic kernel's order (lib.kernel under fastmath: 16 partial sums a batch sum, four vectors
-of four, folded pairwise; then a 4-lane and a scalar tail), so a network ends with the same parameters and losses,
+Every sum runs in the generic kernel's order (lib.engine_sums: 16 partial sums a batch sum, four vectors of four, folded
+pairwise; then a 4-lane and a scalar tail), so a network ends with the same parameters and losses,
 bit for bit, on either path (tests/test_two_wide.py). The differences lie in ReLU's activations and deltas, not in
 what is learnt: a negative pre-activation gives +0 here, −0 there (0·z), and at non-finite inputs relu(−inf) = 0
 and a NaN delta below a dead unit is 0 here, as torch computes them, where the generic loop's slope·z and
@@ -15,6 +15,7 @@ import numba
 import numpy as np
 
 from lib import simd as v
+from lib.engine_sums import fold, tail_dot, tail_sum
 from lib.shuffle import shuffle_into
 from lib import numba_cache
 
@@ -83,58 +84,6 @@ def _vback(delta, a, slopes, relu):
     return v.where_positive(a, delta) if relu else v.mul(delta, v.gate(a, slopes))
 
 
-# ------------------------------------------------------------------------------------------------- batch sums
-
-
-@numba.njit(cache=True, forceinline=True)
-def _fold(S, g):
-    """Gradient g's 16 partial sums S[16g …] folded to one: lane q adds (S[q] + S[4 + q]) + (S[8 + q] + S[12 + q]),
-    then the four lanes pairwise."""
-    s = v.at(S, 16 * g)
-    r0 = (s[0] + s[4]) + (s[8] + s[12])
-    r1 = (s[1] + s[5]) + (s[9] + s[13])
-    r2 = (s[2] + s[6]) + (s[10] + s[14])
-    r3 = (s[3] + s[7]) + (s[11] + s[15])
-    return (r0 + r2) + (r1 + r3)
-
-
-@numba.njit(cache=True, forceinline=True)
-def _tail_dot(total, a, d, start, count):
-    """total plus a[n] · d[n] over start ≤ n < count (past the whole blocks of 16): groups of 4 into 4 lanes, the
-    first starting at total, folded pairwise, then the rest one by one."""
-    whole = count & ~3
-    if whole > start:
-        l0, l1, l2, l3 = total, 0.0, 0.0, 0.0
-        for n in range(start, whole, 4):
-            l0 = v.scalar_fma(a[n], d[n], l0)
-            l1 = v.scalar_fma(a[n + 1], d[n + 1], l1)
-            l2 = v.scalar_fma(a[n + 2], d[n + 2], l2)
-            l3 = v.scalar_fma(a[n + 3], d[n + 3], l3)
-        total = (l0 + l2) + (l1 + l3)
-        start = whole
-    for n in range(start, count):
-        total = v.scalar_fma(a[n], d[n], total)
-    return total
-
-
-@numba.njit(cache=True, forceinline=True)
-def _tail_sum(total, d, start, count):
-    """total plus d[n] over start ≤ n < count, in _tail_dot's order."""
-    whole = count & ~3
-    if whole > start:
-        l0, l1, l2, l3 = total, 0.0, 0.0, 0.0
-        for n in range(start, whole, 4):
-            l0 += d[n]
-            l1 += d[n + 1]
-            l2 += d[n + 2]
-            l3 += d[n + 3]
-        total = (l0 + l2) + (l1 + l3)
-        start = whole
-    for n in range(start, count):
-        total += d[n]
-    return total
-
-
 # --------------------------------------------------------------------------------------------- forward pass
 
 
@@ -197,9 +146,9 @@ def _output_layer(P, base, slope, a, d, below, S, G, count):
         v.store(S, 16 + lanes, g0)
         v.store(S, 32 + lanes, g1)
     whole = 16 * blocks
-    G[base + 2] = _tail_sum(_fold(S, 0), d, whole, count)
-    G[base] = _tail_dot(_fold(S, 1), a, d, whole, count)
-    G[base + 1] = _tail_dot(_fold(S, 2), v.at(a, B), d, whole, count)
+    G[base + 2] = tail_sum(fold(S, 0), d, whole, count)
+    G[base] = tail_dot(fold(S, 1), a, d, whole, count)
+    G[base + 1] = tail_dot(fold(S, 2), v.at(a, B), d, whole, count)
     relu = slope == 0.0
     w0, w1 = P[base], P[base + 1]
     W0, W1, slopes = v.splat(w0), v.splat(w1), v.splat(slope)
@@ -245,12 +194,12 @@ def _hidden_layer(P, base, slope, a, d, below, S, G, count):
         v.store(S, 80 + lanes, g11)
     whole = 16 * blocks
     a1, d1 = v.at(a, B), v.at(d, B)
-    G[base + 4] = _tail_sum(_fold(S, 0), d, whole, count)
-    G[base + 5] = _tail_sum(_fold(S, 1), d1, whole, count)
-    G[base] = _tail_dot(_fold(S, 2), a, d, whole, count)
-    G[base + 1] = _tail_dot(_fold(S, 3), a, d1, whole, count)
-    G[base + 2] = _tail_dot(_fold(S, 4), a1, d, whole, count)
-    G[base + 3] = _tail_dot(_fold(S, 5), a1, d1, whole, count)
+    G[base + 4] = tail_sum(fold(S, 0), d, whole, count)
+    G[base + 5] = tail_sum(fold(S, 1), d1, whole, count)
+    G[base] = tail_dot(fold(S, 2), a, d, whole, count)
+    G[base + 1] = tail_dot(fold(S, 3), a, d1, whole, count)
+    G[base + 2] = tail_dot(fold(S, 4), a1, d, whole, count)
+    G[base + 3] = tail_dot(fold(S, 5), a1, d1, whole, count)
     for n in range(whole, count):
         below[n] = _back(v.scalar_fma(w01, d[B + n], w00 * d[n]), a[n], slope)
         below[B + n] = _back(v.scalar_fma(w11, d[B + n], w10 * d[n]), a[B + n], slope)
@@ -278,10 +227,10 @@ def _input_layer(x, d, S, G, count):
         v.store(S, 48 + lanes, g01)
     whole = 16 * blocks
     d1 = v.at(d, B)
-    G[2] = _tail_sum(_fold(S, 0), d, whole, count)
-    G[3] = _tail_sum(_fold(S, 1), d1, whole, count)
-    G[0] = _tail_dot(_fold(S, 2), x, d, whole, count)
-    G[1] = _tail_dot(_fold(S, 3), x, d1, whole, count)
+    G[2] = tail_sum(fold(S, 0), d, whole, count)
+    G[3] = tail_sum(fold(S, 1), d1, whole, count)
+    G[0] = tail_dot(fold(S, 2), x, d, whole, count)
+    G[1] = tail_dot(fold(S, 3), x, d1, whole, count)
 
 
 @numba.njit(cache=True, forceinline=True)
@@ -308,7 +257,7 @@ def _adam_one(p, g, m, s, correction1, inv_correction2, lr, beta1, beta2, eps):
 
 
 @numba.njit(cache=True, forceinline=True)
-def _adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1, beta2, eps):
+def adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1, beta2, eps):
     """One torch.optim.Adam step, p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε), as the generic kernel computes it:
     four parameters to a register, then the rest one by one."""
     odd = size & ~3  # the first parameter past the last whole group of 4
@@ -330,7 +279,7 @@ def _adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1
 
 
 @numba.njit(cache=True, forceinline=True)
-def _sgd(P, G, M, size, step, lr, momentum):
+def sgd(P, G, M, size, step, lr, momentum):
     """One torch.optim.SGD step (the momentum buffer seeded with the first gradient)."""
     if momentum != 0.0:
         for q in range(size):
@@ -383,10 +332,10 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
             _backward(P, layers, slope, XB, H, OD, D, S, G, count)
             step += 1
             if optimizer == 0:
-                _adam(P, G, M, V, size, corrections[0, step - 1], corrections[1, step - 1], corrections[2, step - 1],
+                adam(P, G, M, V, size, corrections[0, step - 1], corrections[1, step - 1], corrections[2, step - 1],
                       lr, beta1, beta2, eps)
             else:
-                _sgd(P, G, M, size, step, lr, momentum)
+                sgd(P, G, M, size, step, lr, momentum)
         losses[epoch, k] = epoch_loss
         if snapshot_at[epoch + 1]:
             for q in range(size):

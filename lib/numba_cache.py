@@ -4,15 +4,17 @@ them changes.
 numba stamps a cached function with its own source file alone, so a caller in lib/kernel.py would keep serving
 machine code built from an older lib/kernel_two_wide.py (whose code it inlines) or lib/simd.py (whose intrinsics
 write it). Here the engine's functions are stamped with the digest of every engine file instead. `watch()` must
-run before a module's `@numba.njit(cache=True)` decorators do.
+run before a module's `@numba.njit(cache=True)` decorators do; the digest is taken then, once.
 """
+import functools
 import hashlib
 from pathlib import Path
 
 from numba.core import caching
 
 LIB = Path(__file__).resolve().parent
-ENGINE_FILES = ("kernel.py", "kernel_two_wide.py", "simd.py", "shuffle.py", "grid_range.py", "numba_cache.py")
+ENGINE_FILES = ("kernel.py", "kernel_two_wide.py", "engine_sums.py", "simd.py", "shuffle.py", "grid_range.py",
+                "numba_cache.py")
 
 
 def engine_digest() -> str:
@@ -21,6 +23,13 @@ def engine_digest() -> str:
     for name in ENGINE_FILES:
         digest.update(name.encode() + b"\0" + (LIB / name).read_bytes())
     return digest.hexdigest()
+
+
+@functools.cache
+def imported_digest() -> str:
+    """engine_digest() as the files were when this process imported the engine (watch() takes it): what its compiled
+    functions are stamped with, so an edit made while it runs cannot stamp older machine code as the newer files'."""
+    return engine_digest()
 
 
 def is_engine_file(py_file: str) -> bool:
@@ -37,7 +46,7 @@ def _engine_locator(base):
             return super().from_function(py_func, py_file) if is_engine_file(py_file) else None
 
         def get_source_stamp(self):
-            return engine_digest()
+            return imported_digest()
 
     EngineLocator.__name__ = EngineLocator.__qualname__ = f"Engine{base.__name__}"
     return EngineLocator
@@ -49,5 +58,6 @@ LOCATORS = [_engine_locator(base) for base in (caching.UserProvidedCacheLocator,
 
 def watch() -> None:
     """Put the engine's locators first among numba's (once), so its cached functions carry the engine's digest."""
+    imported_digest()
     if caching.CacheImpl._locator_classes[:len(LOCATORS)] != LOCATORS:
         caching.CacheImpl._locator_classes[:0] = LOCATORS
