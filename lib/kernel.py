@@ -7,19 +7,20 @@ proves it), in float64.
 
 Parameters of network k lie flat in params[k]: per layer, the weights [fan_in, fan_out] row-major,
 then the biases [fan_out]. Networks whose hidden layers are all 2 wide take lib.kernel_two_wide's path, which
-ends with the same parameters and losses bit for bit and runs about twice as fast; every other shape, or
+ends with the same parameters and losses bit for bit and runs faster (its layers fused); every other shape, or
 two_wide=False, takes the generic loop below.
 
-Neither leaves an order of operations to the compiler: every FMA is written (simd.scalar_fma), the batch sums run in
-lib.engine_sums's order and the update in lib.kernel_two_wide's, with no fastmath flag. So a network ends with the
-same bits on any x86 machine with FMA, AVX2 or AVX-512: this loop's earlier fastmath build summed in 8 lanes on an
-AVX-512 Zen 4, and in 4 on the AVX2 Zen 3 whose order both paths now write out.
+Neither leaves an order of operations to the compiler: the generic loop's layers (lib.kernel_layers) write every FMA
+out in 4-wide vectors, the batch sums run in lib.engine_sums's order and the update in lib.kernel_two_wide's, with no
+fastmath flag. So a network ends with the same bits on any x86 machine with FMA, AVX2 or AVX-512: this loop's earlier
+fastmath build summed in one order on an AVX-512 Zen 4 and in another on the AVX2 Zen 3, whose order both paths now
+write out.
 """
 import numba
 import numpy as np
 
 from lib import simd as v
-from lib.engine_sums import batch_dot, batch_sum
+from lib.kernel_layers import deltas_below, forward, gradients
 from lib.kernel_two_wide import adam, adam_corrections, is_two_wide, sgd, train_two_wide
 from lib.shuffle import shuffle_into
 from lib import numba_cache
@@ -48,8 +49,8 @@ def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1
     samples = x.shape[0]
     acts = np.zeros((layers + 1, width, batch))  # rows (l, i) of A, `batch` apart
     deltas = np.zeros((2, width, batch))  # rows (half, j) of D
-    A, D, S = v.data(acts), v.data(deltas), v.stack(4)
     grad = np.zeros(size)
+    P, S = v.data(p), v.stack(4)
     m = np.zeros(size)
     s = np.zeros(size)
     order = np.empty(samples, dtype=np.int64)
@@ -64,23 +65,14 @@ def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1
         epoch_loss = 0.0
         for start in range(0, samples, batch):
             count = min(batch, samples - start)
+            # pointers taken here, where the arrays are in use: numba frees an array after its last use as one
+            A, D, G, M, V = v.data(acts), v.data(deltas), v.data(grad), v.data(m), v.data(s)
             for n in range(count):
                 acts[0, 0, n] = x[order[start + n]]
-            # forward: acts[l + 1] = φ(acts[l] @ W + b), the sum in i's order; the last layer stays linear
+            # forward: acts[l + 1] = φ(acts[l] @ W + b); the last layer stays linear
             for l in range(layers):
-                fan_in, fan_out, base = widths[l], widths[l + 1], offsets[l]
-                bias = base + fan_in * fan_out
-                for j in range(fan_out):
-                    for n in range(count):
-                        acts[l + 1, j, n] = p[bias + j]
-                    for i in range(fan_in):
-                        w = p[base + i * fan_out + j]
-                        for n in range(count):
-                            acts[l + 1, j, n] = v.scalar_fma(acts[l, i, n], w, acts[l + 1, j, n])
-                    if l < layers - 1:
-                        for n in range(count):
-                            z = acts[l + 1, j, n]
-                            acts[l + 1, j, n] = z if z > 0.0 else slope * z
+                forward(P, offsets[l], widths[l], widths[l + 1], slope, l < layers - 1, v.at(A, l * width * batch),
+                        v.at(A, (l + 1) * width * batch), count, batch)
             # loss: the mean squared error over the batch; delta = dloss/d(output)
             cur = 0
             inv_count = 1.0 / count
@@ -88,35 +80,21 @@ def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1
                 error = acts[layers, 0, n] - y[order[start + n]]
                 epoch_loss = v.scalar_fma(error * error, inv_samples, epoch_loss)
                 deltas[cur, 0, n] = (error * 2.0) * inv_count
-            # backward
+            # backward: each layer's gradients, then the deltas below it (alternating between D's halves)
             for l in range(layers - 1, -1, -1):
-                fan_in, fan_out, base = widths[l], widths[l + 1], offsets[l]
-                bias = base + fan_in * fan_out
-                for j in range(fan_out):
-                    d = v.at(D, (cur * width + j) * batch)
-                    grad[bias + j] = batch_sum(d, count, S)
-                    for i in range(fan_in):
-                        grad[base + i * fan_out + j] = batch_dot(v.at(A, (l * width + i) * batch), d, count, S)
+                a, d = v.at(A, l * width * batch), v.at(D, cur * width * batch)
+                gradients(G, offsets[l], widths[l], widths[l + 1], a, d, count, batch, S)
                 if l > 0:
-                    nxt = 1 - cur
-                    for i in range(fan_in):
-                        w = p[base + i * fan_out]
-                        for n in range(count):
-                            deltas[nxt, i, n] = w * deltas[cur, 0, n]
-                        for j in range(1, fan_out):
-                            w = p[base + i * fan_out + j]
-                            for n in range(count):
-                                deltas[nxt, i, n] = v.scalar_fma(w, deltas[cur, j, n], deltas[nxt, i, n])
-                        for n in range(count):  # φ'(z) = 1 for z > 0, slope otherwise (as torch)
-                            deltas[nxt, i, n] *= 1.0 if acts[l, i, n] > 0.0 else slope
-                    cur = nxt
+                    deltas_below(P, offsets[l], widths[l], widths[l + 1], slope, a, d,
+                                 v.at(D, (1 - cur) * width * batch), count, batch)
+                    cur = 1 - cur
             # update: torch.optim.Adam's or SGD's step, written out in lib.kernel_two_wide
             step += 1
             if optimizer == ADAM:
-                adam(v.data(p), v.data(grad), v.data(m), v.data(s), size, corrections[0, step - 1],
-                     corrections[1, step - 1], corrections[2, step - 1], lr, beta1, beta2, eps)
+                adam(P, G, M, V, size, corrections[0, step - 1], corrections[1, step - 1], corrections[2, step - 1],
+                     lr, beta1, beta2, eps)
             else:
-                sgd(v.data(p), v.data(grad), v.data(m), size, step, lr, momentum)
+                sgd(P, G, M, size, step, lr, momentum)
         losses[epoch, k] = epoch_loss
         if snapshot_at[epoch + 1]:
             snapshots[slot, k, :] = p

@@ -13,8 +13,8 @@ from pathlib import Path
 from numba.core import caching
 
 LIB = Path(__file__).resolve().parent
-ENGINE_FILES = ("kernel.py", "kernel_two_wide.py", "engine_sums.py", "simd.py", "shuffle.py", "grid_range.py",
-                "numba_cache.py")
+ENGINE_FILES = ("kernel.py", "kernel_layers.py", "kernel_two_wide.py", "engine_sums.py", "simd.py", "shuffle.py",
+                "grid_range.py", "numba_cache.py")
 
 
 def engine_digest() -> str:

@@ -6,12 +6,16 @@ from lib.collapse import collapse_count
 from lib.lu import LuProtocol, run_lu
 from lib.seeding import claim_seed_sequence
 
-CPUINFO = "processor\t: {n}\ncpu MHz\t\t: 2445.000\nflags\t\t: fpu sse2 avx fma {vector}\n"
+CPUINFO = ("processor\t: {n}\nvendor_id\t: {vendor}\ncpu family\t: {family}\ncpu MHz\t\t: 2445.000\n"
+           "flags\t\t: fpu sse2 avx fma {vector}\n")
 
 
-@pytest.mark.parametrize("vector, doubles", [("avx2", 4), ("avx2 avx512f", 8), ("", 2)])
-def test_the_peak_counts_cores_fma_units_vector_width_and_clock(vector, doubles):
-    text = "".join(CPUINFO.format(n=n, vector=vector) for n in range(2))
+@pytest.mark.parametrize("vector, vendor, family, doubles", [
+    ("avx2", "AuthenticAMD", 25, 4), ("avx2 avx512f", "GenuineIntel", 6, 8), ("avx2 avx512f", "AuthenticAMD", 26, 8),
+    ("avx2 avx512f", "AuthenticAMD", 25, 4), ("", "GenuineIntel", 6, 2)])
+def test_the_peak_counts_cores_fma_units_vector_width_and_clock(vector, vendor, family, doubles):
+    """Zen 4 (AMD family 25) has AVX-512 but 256-bit FMA units; Zen 5 (family 26) and Intel's have 512-bit ones."""
+    text = "".join(CPUINFO.format(n=n, vector=vector, vendor=vendor, family=family) for n in range(2))
     peak, taken = peak_gflops(2, text)
     assert peak == pytest.approx(2 * 2 * doubles * 2 * 2.445) and f"{doubles} doubles" in taken
 

@@ -14,11 +14,13 @@ WIDTHS = [1, 3, 3, 1]
 POINTS, BATCH, EPOCHS = 150, 64, 3  # 150 = 2 full batches and a partial one of 22
 
 
-@pytest.mark.parametrize("engine, widths", [("kernel", WIDTHS), ("torch", WIDTHS), ("kernel", [1, 2, 2, 2, 1])])
+@pytest.mark.parametrize("engine, widths", [("kernel", WIDTHS), ("torch", WIDTHS), ("kernel", [1, 2, 2, 2, 1]),
+                                            ("kernel", [1, 5, 3, 4, 1])])
 @pytest.mark.parametrize("slope, optimizer, lr, momentum", [
     (0.0, "adam", 1e-2, 0.0), (0.01, "adam", 1e-2, 0.0), (0.0, "sgd", 1e-2, 0.9), (0.2, "sgd", 1e-2, 0.0)])
 def test_batched_training_equals_separate_trainings(engine, widths, slope, optimizer, lr, momentum):
-    """[1, 2, 2, 2, 1] takes the kernel's 2-wide path (lib.kernel_two_wide), [1, 3, 3, 1] its generic loop."""
+    """[1, 2, 2, 2, 1] takes the kernel's 2-wide path (lib.kernel_two_wide), [1, 3, 3, 1] and the uneven
+    [1, 5, 3, 4, 1] its generic loop (lib.kernel_layers)."""
     hidden = get_activation("leaky_relu", slope) if slope else get_activation("relu")
     net = build_mlp(widths, [hidden] * (len(widths) - 2) + [identity], get_initializer("he_normal"),
                     get_initializer("torch_default"), seeds=[3, 4, 5, 6])
