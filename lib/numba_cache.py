@@ -4,9 +4,8 @@ them changes.
 numba stamps a cached function with its own source file alone, so a caller in lib/kernel.py would keep serving
 machine code built from an older lib/kernel_two_wide.py (whose code it inlines) or lib/simd.py (whose intrinsics
 write it). Here the engine's functions are stamped with the digest of every engine file instead. `watch()` must
-run before a module's `@numba.njit(cache=True)` decorators do; the digest is taken then, once.
+run before a module's `@numba.njit(cache=True)` decorators do.
 """
-import functools
 import hashlib
 from pathlib import Path
 
@@ -25,13 +24,6 @@ def engine_digest() -> str:
     return digest.hexdigest()
 
 
-@functools.cache
-def imported_digest() -> str:
-    """engine_digest() as the files were when this process imported the engine (watch() takes it): what its compiled
-    functions are stamped with, so an edit made while it runs cannot stamp older machine code as the newer files'."""
-    return engine_digest()
-
-
 def is_engine_file(py_file: str) -> bool:
     path = Path(py_file).resolve()
     return path.parent == LIB and path.name in ENGINE_FILES
@@ -46,7 +38,7 @@ def _engine_locator(base):
             return super().from_function(py_func, py_file) if is_engine_file(py_file) else None
 
         def get_source_stamp(self):
-            return imported_digest()
+            return engine_digest()
 
     EngineLocator.__name__ = EngineLocator.__qualname__ = f"Engine{base.__name__}"
     return EngineLocator
@@ -58,6 +50,5 @@ LOCATORS = [_engine_locator(base) for base in (caching.UserProvidedCacheLocator,
 
 def watch() -> None:
     """Put the engine's locators first among numba's (once), so its cached functions carry the engine's digest."""
-    imported_digest()
     if caching.CacheImpl._locator_classes[:len(LOCATORS)] != LOCATORS:
         caching.CacheImpl._locator_classes[:0] = LOCATORS
