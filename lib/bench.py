@@ -52,7 +52,7 @@ def flops_per_network_epoch(protocol: LuProtocol) -> float:
 
 def peak_gflops(cores: int, cpuinfo: str | None = None) -> tuple[float, str]:
     """This machine's float64 peak: cores × 2 FMA units × doubles per vector × 2 flops × clock; and how it was taken.
-    AMD's family 25 (Zen 3, Zen 4) runs AVX-512 on 256-bit units, two passes an instruction: 4 doubles a pass."""
+    Zen 4 (AMD's family 25, as Zen 3, which has no AVX-512) runs AVX-512 on 256-bit units: 4 doubles a pass."""
     cpuinfo = cpuinfo if cpuinfo is not None else _read("/proc/cpuinfo")
     lines = cpuinfo.splitlines()
     flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])

@@ -3,8 +3,8 @@
 It is the order LLVM gave lib.kernel's generic loop under fastmath on an AVX2 machine (Zen 3), where it vectorized
 each batch sum with 4 lanes, 4 times unrolled: 16 partial sums over the batch's whole blocks of 16 samples, folded
 pairwise, then a 4-lane loop over the groups of 4 that remain, then the last samples one by one. An AVX-512 build
-of that loop summed in another order (8 lanes), so the engine now writes the order out and every machine with FMA
-computes the same bits (tests/test_fused_paths.py).
+of that loop summed in another order, so the engine now writes the order out and every machine with FMA
+computes the same bits (tests/test_engine_sums.py, tests/test_generic_loop.py).
 """
 import numba
 

@@ -258,7 +258,8 @@ def _adam_one(p, g, m, s, correction1, inv_correction2, lr, beta1, beta2, eps):
 
 @numba.njit(cache=True, forceinline=True)
 def adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1, beta2, eps):
-    """One torch.optim.Adam step, p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε), as the generic kernel computes it:
+    """One torch.optim.Adam step, p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε), as the engine's fastmath loop of
+    fb78ed1 computed it when built for Zen 3 (both paths now take this one):
     four parameters to a register, then the rest one by one."""
     odd = size & ~3  # the first parameter past the last whole group of 4
     p_odd = P[odd] if size % 2 == 1 else 0.0
@@ -274,7 +275,7 @@ def adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1,
         v.store(P, q, v.sub(v.load(P, q), v.div(v.mul(m, LR), v.mul(v.fma(v.sqrt(s), IC2, EPS), C1))))
     for q in range(odd, size):
         P[q], M[q], V[q] = _adam_one(P[q], G[q], M[q], V[q], correction1, inv_correction2, lr, beta1, beta2, eps)
-    if size % 2 == 1:  # which, for an odd size, divides by the correction instead (as the generic kernel does)
+    if size % 2 == 1:  # which, for an odd size, divides by the correction instead (as that build did)
         P[odd] = p_odd - (M[odd] * lr) / ((v.scalar_sqrt(V[odd]) / correction2 + eps) * correction1)
 
 
