@@ -2,7 +2,8 @@
 
 Runs the claims once per root seed (`pytest --claims-seed S`, each seed's findings in its own folder) and
 prints, per claim, how often each verdict came out; a claim whose verdict is not the same at every seed is
-flagged. Exits 1 when any claim is flagged, so CI can run it too. The seeds run one after another here, or
+flagged, and so is every test that failed at some seed (a control, or a claim's test failing for another reason than
+its verdict). Exits 1 when anything is flagged, so CI can run it too. The seeds run one after another here, or
 as tasks on Dask workers (lib/sweep.py): `--workers N` on this machine, `--scheduler ADDRESS` on a cluster.
 The findings of every seed are kept together in one record, `<artifacts>/sweep.json`.
 """
@@ -49,6 +50,15 @@ def stability_table(verdicts: dict[str, list[str]], seeds: list[int]) -> list[st
         lines.append(f"{claim:<{width}}  " + "  ".join(f"{counts.get(v, 0):>12}" for v in VERDICTS)
                      + f"  {'yes' if same else 'NO  <- differs: ' + ', '.join(f'{s}:{v}' for s, v in zip(seeds, said))}")
     return lines
+
+
+def failed_lines(failed: dict[int, list[str]]) -> list[str]:
+    """Each test that failed at some seed, with those seeds (a flag, like a claim whose verdict differs)."""
+    seeds_of = {}
+    for seed, tests in failed.items():
+        for test in tests:
+            seeds_of.setdefault(test, []).append(seed)
+    return [f"FAILED at seed {', '.join(map(str, seeds))}: {test}" for test, seeds in sorted(seeds_of.items())]
 
 
 def count_option(parser, name: str, raw: str | None) -> int | None:
@@ -112,16 +122,19 @@ def main(argv=None) -> int:
         for claim, finding in results[seed][0].items():
             verdicts.setdefault(claim, []).append(finding["verdict"])
     seconds = {seed: results[seed][1] for seed in seeds}
-    print("\n".join(stability_table(verdicts, seeds)))
+    failed = {seed: results[seed][3] for seed in seeds if results[seed][3]}
+    print("\n".join(stability_table(verdicts, seeds) + failed_lines(failed)))
     print(f"{len(seeds)} seeds ({args.seeds}) in {wall:.0f} s ({sum(seconds.values()) / len(seeds):.0f} s a seed's "
-          f"run, {len(set(r[3] for r in results.values()))} worker(s)); findings of every seed: {root / 'sweep.json'}")
+          f"run, {len(set(r[4] for r in results.values()))} worker(s)); findings of every seed: {root / 'sweep.json'}")
     write_text(root / "sweep.json", json.dumps({"project": version, "seeds": {
-        str(seed): {"seconds": seconds[seed], "pytest_exit": results[seed][2], "worker": results[seed][3],
-                    "findings": list(results[seed][0].values())} for seed in seeds}}, indent=1))
+        str(seed): {"seconds": seconds[seed], "pytest_exit": results[seed][2], "failed_tests": results[seed][3],
+                    "worker": results[seed][4], "findings": list(results[seed][0].values())} for seed in seeds}},
+        indent=1))
     if args.json_path:
         write_text(Path(args.json_path), json.dumps({"seeds": seeds, "verdicts": verdicts, "seconds": seconds,
                                                      "wall_seconds": wall, "project": describe(version)}, indent=2))
-    return 0 if all(len(set(v)) == 1 and len(v) == len(seeds) for v in verdicts.values()) else 1
+    steady = all(len(set(v)) == 1 and len(v) == len(seeds) for v in verdicts.values())
+    return 0 if steady and not failed else 1
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ their project's cache folder, or in `cache` where one is given (a folder they sh
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -42,8 +43,14 @@ def refuse_other_version(expected: dict, actual: dict, where: str) -> None:
                            f"({describe(expected)}): install the sweep's version there, or leave that worker out")
 
 
-def run_seed(seed: int, folder: Path, options: list[str], cores: int | None = None) -> tuple[dict, float, int]:
-    """Run the claims at one root seed, findings into folder; (claim id -> finding, seconds, pytest's exit code)."""
+def failed_tests(pytest_output: str) -> list[str]:
+    """The node ids of the tests that pytest's short summary lists as failed or in error (controls included)."""
+    return re.findall(r"^(?:FAILED|ERROR) (\S+)", pytest_output, re.MULTILINE)
+
+
+def run_seed(seed: int, folder: Path, options: list[str], cores: int | None = None) -> tuple[dict, float, int, list]:
+    """Run the claims at one root seed, findings into folder; (claim id -> finding, seconds, pytest's exit code, the
+    tests that failed)."""
     started = time.perf_counter()
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--claims-seed", str(seed),
                "--artifacts", str(folder), *options]
@@ -54,10 +61,11 @@ def run_seed(seed: int, folder: Path, options: list[str], cores: int | None = No
     if not findings_file.exists():
         raise RuntimeError(f"seed {seed}: pytest wrote no findings (exit {result.returncode}):\n{result.stdout[-2000:]}")
     findings = {f["id"]: f for f in json.loads(findings_file.read_text())["findings"]}
-    return findings, seconds, result.returncode
+    return findings, seconds, result.returncode, failed_tests(result.stdout)
 
 
-def seed_task(seed: int, folder: str, options: list[str], expected: dict, cores: int) -> tuple[dict, float, int, str]:
+def seed_task(seed: int, folder: str, options: list[str], expected: dict, cores: int) -> tuple[dict, float, int, list,
+                                                                                             str]:
     """One seed on a Dask worker, after checking it runs the sweep's version; adds the worker's address."""
     from distributed import get_worker
 
@@ -68,7 +76,8 @@ def seed_task(seed: int, folder: str, options: list[str], expected: dict, cores:
 
 def sweep(seeds: list[int], root: Path, options: list[str], scheduler: str | None = None, workers: int = 1,
           cores_per_seed: int | None = None, report: Callable[[str], None] = print) -> dict[int, tuple]:
-    """seed -> (findings, seconds, pytest exit code, where it ran), each seed's findings under root/seed-S."""
+    """seed -> (findings, seconds, pytest exit code, failed tests, where it ran), each seed's findings under
+    root/seed-S."""
     if scheduler is None and workers == 1:
         return {seed: _reported(seed, (*run_seed(seed, root / f"seed-{seed}", options, cores_per_seed), "here"), report)
                 for seed in seeds}
@@ -103,6 +112,7 @@ def _on_cluster(connect, seeds, root, options, cores, report, where) -> dict[int
 
 
 def _reported(seed: int, result: tuple, report) -> tuple:
-    findings, seconds, code, where = result
-    report(f"seed {seed}: {len(findings)} findings in {seconds:.0f} s (pytest exit {code}, {where})")
+    findings, seconds, code, failed, where = result
+    failures = f"; failed: {', '.join(failed)}" if failed else ""
+    report(f"seed {seed}: {len(findings)} findings in {seconds:.0f} s (pytest exit {code}, {where}){failures}")
     return result

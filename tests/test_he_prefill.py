@@ -95,7 +95,7 @@ def test_the_sweep_passes_its_device_to_every_seed(monkeypatch, tmp_path):
 
     def fake_sweep(seeds, root, options, *rest):
         asked["options"] = options
-        return {seed: ({}, 0.0, 0, "here") for seed in seeds}
+        return {seed: ({}, 0.0, 0, [], "here") for seed in seeds}
 
     monkeypatch.setattr(stability, "sweep", fake_sweep)
     stability.main(["--seeds", "3", "--device", "cuda:1", "--artifacts", str(tmp_path)])

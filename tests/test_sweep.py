@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lib.sweep import project_version, refuse_other_version, seed_task
+from lib import stability
+from lib.sweep import failed_tests, project_version, refuse_other_version, seed_task
 
 REPO = Path(__file__).resolve().parents[1]
 FAST_CLAIM = ["-k", "test_sigmoid_saturates"]  # no experiment, a few seconds a seed
@@ -54,7 +55,7 @@ def test_a_two_seed_sweep_runs_through_the_scheduler_and_merges_into_one_record(
     record = json.loads((tmp_path / "sweep.json").read_text())
     assert record["project"] == project_version() and set(record["seeds"]) == {"1", "2"}
     for seed, run in record["seeds"].items():
-        assert run["worker"].startswith("tcp://127.0.0.1:") and run["pytest_exit"] == 0
+        assert run["worker"].startswith("tcp://127.0.0.1:") and run["pytest_exit"] == 0 and run["failed_tests"] == []
         assert [f["id"] for f in run["findings"]] == ["sigmoid-saturates"]
         assert run["findings"][0]["run"]["root_seed"] == int(seed)
 
@@ -84,3 +85,36 @@ def test_the_same_version_passes_the_check():
     refuse_other_version(project_version(), project_version(), "here")
     with pytest.raises(RuntimeError, match="worker w runs another version"):
         refuse_other_version(project_version(), project_version() | {"commit": None}, "w")
+
+
+PYTEST_SUMMARY = """..F.x
+=========================== short test summary info ============================
+FAILED claims/test_lab3_relu.py::test_control_a_gain_just_below_the_band - AssertionError: assert 'unclear' == 'holds'
+ERROR claims/test_rai.py::test_rai_reduces_collapse - RuntimeError: boom
+XFAIL claims/test_week10_saturation.py::test_uniform_init_saturates_wide_tanh - finding: ...
+1 failed, 3 passed, 1 xfailed, 1 error in 17.42s
+"""
+
+
+def test_the_tests_that_failed_at_a_seed_are_read_from_pytests_summary():
+    assert failed_tests(PYTEST_SUMMARY) == ["claims/test_lab3_relu.py::test_control_a_gain_just_below_the_band",
+                                            "claims/test_rai.py::test_rai_reduces_collapse"]
+    assert failed_tests("5 passed in 1.0s\n") == []
+
+
+def test_a_test_that_failed_at_some_seed_is_flagged_and_turns_the_exit_status(monkeypatch, tmp_path, capsys):
+    finding = {"id": "sigmoid-saturates", "verdict": "supported"}
+    control = "claims/test_x.py::test_control"
+
+    def fake_sweep(seeds, root, options, *rest):
+        return {seed: ({"sigmoid-saturates": finding}, 1.0, 1 if seed == 8 else 0, [control] if seed == 8 else [],
+                       "here") for seed in seeds}
+
+    monkeypatch.setattr(stability, "sweep", fake_sweep)
+    assert stability.main(["--seeds", "7,8,9", "--artifacts", str(tmp_path)]) == 1
+    assert f"FAILED at seed 8: {control}" in capsys.readouterr().out
+    record = json.loads((tmp_path / "sweep.json").read_text())
+    assert record["seeds"]["8"]["failed_tests"] == [control] and record["seeds"]["7"]["failed_tests"] == []
+    monkeypatch.setattr(stability, "sweep", lambda seeds, *rest: {seed: ({"sigmoid-saturates": finding}, 1.0, 0, [],
+                                                                         "here") for seed in seeds})
+    assert stability.main(["--seeds", "7,8,9", "--artifacts", str(tmp_path)]) == 0
