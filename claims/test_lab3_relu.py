@@ -110,9 +110,15 @@ def test_control_sweep_rule_rejects_he_as_shrinking(lab3, run_settings):
 NEAR_BAND = InitSetting("normal", 0.13)  # theory gain 100·0.13²/2 = 0.845: 0.055 below the band's lower end
 
 
+LAX_BAND = 0.25  # a rule made too lax: its lower end 0.095 below NEAR_BAND's theory gain
+
+
 def test_control_a_gain_just_below_the_band_does_not_hold_and_a_looser_band_would_say_it_does(lab3, run_settings):
     """Negative control near the threshold: ReLU with σ = 0.13 (theory gain 0.845) must not read 'holds'; the same
-    interval against a band loosened to ±20% does read 'holds', so a rule made too lax fails this control."""
+    interval against a band loosened to ±25% does read 'holds', so a rule made too lax fails this control. The
+    loosened band was ±20% until 2026-11-27, when a sweep found it failing at root seed 8: its lower end 0.80 lay
+    0.045 below the theory gain, no more than the sampling spread of an interval over 50 networks (0.821 [0.798,
+    0.847] there); ±25% leaves twice that room. The claim's own band and rule are unchanged."""
     gain = relu_gain_interval(lab3("relu", NEAR_BAND)[0], run_settings["seed"])
     assert trend(gain) != "holds"
-    assert trend(gain, band=0.20) == "holds"
+    assert trend(gain, band=LAX_BAND) == "holds"
