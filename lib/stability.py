@@ -119,16 +119,17 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - started
     verdicts = {}
     for seed in seeds:
-        for claim, finding in results[seed][0].items():
+        for claim, finding in results[seed].findings.items():
             verdicts.setdefault(claim, []).append(finding["verdict"])
-    seconds = {seed: results[seed][1] for seed in seeds}
-    failed = {seed: results[seed][3] for seed in seeds if results[seed][3]}
+    seconds = {seed: results[seed].seconds for seed in seeds}
+    failed = {seed: results[seed].failed for seed in seeds if results[seed].failed}
     print("\n".join(stability_table(verdicts, seeds) + failed_lines(failed)))
     print(f"{len(seeds)} seeds ({args.seeds}) in {wall:.0f} s ({sum(seconds.values()) / len(seeds):.0f} s a seed's "
-          f"run, {len(set(r[4] for r in results.values()))} worker(s)); findings of every seed: {root / 'sweep.json'}")
+          f"run, {len({run.where for run in results.values()})} worker(s)); findings of every seed: "
+          f"{root / 'sweep.json'}")
     write_text(root / "sweep.json", json.dumps({"project": version, "seeds": {
-        str(seed): {"seconds": seconds[seed], "pytest_exit": results[seed][2], "failed_tests": results[seed][3],
-                    "worker": results[seed][4], "findings": list(results[seed][0].values())} for seed in seeds}},
+        str(seed): {"seconds": run.seconds, "pytest_exit": run.exit_code, "failed_tests": run.failed,
+                    "worker": run.where, "findings": list(run.findings.values())} for seed, run in results.items()}},
         indent=1))
     if args.json_path:
         write_text(Path(args.json_path), json.dumps({"seeds": seeds, "verdicts": verdicts, "seconds": seconds,

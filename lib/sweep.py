@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from lib.settings import CORES_VARIABLE, available_cores
 
@@ -48,9 +48,19 @@ def failed_tests(pytest_output: str) -> list[str]:
     return re.findall(r"^(?:FAILED|ERROR) (\S+)", pytest_output, re.MULTILINE)
 
 
-def run_seed(seed: int, folder: Path, options: list[str], cores: int | None = None) -> tuple[dict, float, int, list]:
-    """Run the claims at one root seed, findings into folder; (claim id -> finding, seconds, pytest's exit code, the
-    tests that failed)."""
+class SeedRun(NamedTuple):
+    """One root seed's run: its findings by claim id, seconds, pytest's exit code, the tests that failed (pytest's
+    node ids), and where it ran ('here' or a worker's address)."""
+
+    findings: dict
+    seconds: float
+    exit_code: int
+    failed: list
+    where: str
+
+
+def run_seed(seed: int, folder: Path, options: list[str], cores: int | None = None, where: str = "here") -> SeedRun:
+    """Run the claims at one root seed, findings into folder."""
     started = time.perf_counter()
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--claims-seed", str(seed),
                "--artifacts", str(folder), *options]
@@ -61,25 +71,23 @@ def run_seed(seed: int, folder: Path, options: list[str], cores: int | None = No
     if not findings_file.exists():
         raise RuntimeError(f"seed {seed}: pytest wrote no findings (exit {result.returncode}):\n{result.stdout[-2000:]}")
     findings = {f["id"]: f for f in json.loads(findings_file.read_text())["findings"]}
-    return findings, seconds, result.returncode, failed_tests(result.stdout)
+    return SeedRun(findings, seconds, result.returncode, failed_tests(result.stdout), where)
 
 
-def seed_task(seed: int, folder: str, options: list[str], expected: dict, cores: int) -> tuple[dict, float, int, list,
-                                                                                             str]:
+def seed_task(seed: int, folder: str, options: list[str], expected: dict, cores: int) -> SeedRun:
     """One seed on a Dask worker, after checking it runs the sweep's version; adds the worker's address."""
     from distributed import get_worker
 
     where = get_worker().address
     refuse_other_version(expected, project_version(), where)
-    return (*run_seed(seed, Path(folder), options, cores), where)
+    return run_seed(seed, Path(folder), options, cores, where)
 
 
 def sweep(seeds: list[int], root: Path, options: list[str], scheduler: str | None = None, workers: int = 1,
-          cores_per_seed: int | None = None, report: Callable[[str], None] = print) -> dict[int, tuple]:
-    """seed -> (findings, seconds, pytest exit code, failed tests, where it ran), each seed's findings under
-    root/seed-S."""
+          cores_per_seed: int | None = None, report: Callable[[str], None] = print) -> dict[int, SeedRun]:
+    """seed -> its SeedRun, each seed's findings under root/seed-S."""
     if scheduler is None and workers == 1:
-        return {seed: _reported(seed, (*run_seed(seed, root / f"seed-{seed}", options, cores_per_seed), "here"), report)
+        return {seed: _reported(seed, run_seed(seed, root / f"seed-{seed}", options, cores_per_seed), report)
                 for seed in seeds}
     from distributed import Client, LocalCluster
 
@@ -111,8 +119,8 @@ def _on_cluster(connect, seeds, root, options, cores, report, where) -> dict[int
     return {seed: results[seed] for seed in seeds}
 
 
-def _reported(seed: int, result: tuple, report) -> tuple:
-    findings, seconds, code, failed, where = result
-    failures = f"; failed: {', '.join(failed)}" if failed else ""
-    report(f"seed {seed}: {len(findings)} findings in {seconds:.0f} s (pytest exit {code}, {where}){failures}")
-    return result
+def _reported(seed: int, run: SeedRun, report) -> SeedRun:
+    failures = f"; failed: {', '.join(run.failed)}" if run.failed else ""
+    report(f"seed {seed}: {len(run.findings)} findings in {run.seconds:.0f} s (pytest exit {run.exit_code}, "
+           f"{run.where}){failures}")
+    return run

@@ -13,6 +13,7 @@ from lib.initializers import get_initializer
 from lib.lab3 import DeepReluJob, prefill_deep_relu, train_deep_relu, train_deep_relu_cached, train_deep_relu_jobs
 from lib.seeding import claim_seed_sequence
 from lib.settings import accepted_devices
+from lib.sweep import SeedRun
 from lib.training import batch_orders, make_optimizer, train
 
 SMALL = {"weight_layers": 5, "width": 16, "lr": 0.01, "momentum": 0.9, "batch_size": 64, "epochs": 3}
@@ -95,7 +96,7 @@ def test_the_sweep_passes_its_device_to_every_seed(monkeypatch, tmp_path):
 
     def fake_sweep(seeds, root, options, *rest):
         asked["options"] = options
-        return {seed: ({}, 0.0, 0, [], "here") for seed in seeds}
+        return {seed: SeedRun({}, 0.0, 0, [], "here") for seed in seeds}
 
     monkeypatch.setattr(stability, "sweep", fake_sweep)
     stability.main(["--seeds", "3", "--device", "cuda:1", "--artifacts", str(tmp_path)])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lib import stability
-from lib.sweep import failed_tests, project_version, refuse_other_version, seed_task
+from lib.sweep import SeedRun, failed_tests, project_version, refuse_other_version, seed_task
 
 REPO = Path(__file__).resolve().parents[1]
 FAST_CLAIM = ["-k", "test_sigmoid_saturates"]  # no experiment, a few seconds a seed
@@ -107,14 +107,14 @@ def test_a_test_that_failed_at_some_seed_is_flagged_and_turns_the_exit_status(mo
     control = "claims/test_x.py::test_control"
 
     def fake_sweep(seeds, root, options, *rest):
-        return {seed: ({"sigmoid-saturates": finding}, 1.0, 1 if seed == 8 else 0, [control] if seed == 8 else [],
-                       "here") for seed in seeds}
+        return {seed: SeedRun({"sigmoid-saturates": finding}, 1.0, 1 if seed == 8 else 0,
+                              [control] if seed == 8 else [], "here") for seed in seeds}
 
     monkeypatch.setattr(stability, "sweep", fake_sweep)
     assert stability.main(["--seeds", "7,8,9", "--artifacts", str(tmp_path)]) == 1
     assert f"FAILED at seed 8: {control}" in capsys.readouterr().out
     record = json.loads((tmp_path / "sweep.json").read_text())
     assert record["seeds"]["8"]["failed_tests"] == [control] and record["seeds"]["7"]["failed_tests"] == []
-    monkeypatch.setattr(stability, "sweep", lambda seeds, *rest: {seed: ({"sigmoid-saturates": finding}, 1.0, 0, [],
-                                                                         "here") for seed in seeds})
+    monkeypatch.setattr(stability, "sweep", lambda seeds, *rest: {
+        seed: SeedRun({"sigmoid-saturates": finding}, 1.0, 0, [], "here") for seed in seeds})
     assert stability.main(["--seeds", "7,8,9", "--artifacts", str(tmp_path)]) == 0
