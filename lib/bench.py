@@ -54,13 +54,13 @@ def peak_gflops(cores: int, cpuinfo: str | None = None) -> tuple[float, str]:
     """This machine's float64 peak: cores × 2 FMA units × doubles per vector × 2 flops × clock; and how it was taken.
     Zen 4 (AMD's family 25, as Zen 3, which has no AVX-512) runs AVX-512 on 256-bit units: 4 doubles a pass."""
     cpuinfo = cpuinfo if cpuinfo is not None else _read("/proc/cpuinfo")
-    lines = cpuinfo.splitlines()
-    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
-    family = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("cpu family")), "")
-    vendor = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("vendor_id")), "")
-    wide_units = "avx512f" in flags and not (vendor == "AuthenticAMD" and family == "25")
+    fields = [line.split(":", 1) for line in cpuinfo.splitlines() if ":" in line]
+    first = {name.strip(): value.strip() for name, value in reversed(fields)}  # each field's first value
+    flags = first.get("flags", "").split()
+    zen_4 = first.get("vendor_id") == "AuthenticAMD" and first.get("cpu family") == "25"
+    wide_units = "avx512f" in flags and not zen_4
     doubles = 8 if wide_units else 4 if "avx2" in flags else 2
-    clocks = [float(line.split(":", 1)[1]) for line in cpuinfo.splitlines() if line.startswith("cpu MHz")]
+    clocks = [float(value) for name, value in fields if name.strip() == "cpu MHz"]
     ghz = max(clocks) / 1000 if clocks else float("nan")
     return cores * 2 * doubles * 2 * ghz, f"{cores} cores × 2 FMA × {doubles} doubles × 2 flops × {ghz:.3f} GHz"
 

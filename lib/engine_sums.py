@@ -64,6 +64,13 @@ def tail_sum(total, d, start, count):
 
 
 @numba.njit(cache=True, forceinline=True)
+def _fold_registers(c0, c1, c2, c3, S):
+    """fold's order for 16 partial sums held in four registers (lanes 0–3, 4–7, 8–11, 12–15); S: scratch for 4."""
+    v.store(S, 0, v.add(v.add(c0, c1), v.add(c2, c3)))
+    return (S[0] + S[2]) + (S[1] + S[3])
+
+
+@numba.njit(cache=True, forceinline=True)
 def batch_sum(d, count, S):
     """Σ d[n] over n < count in the engine's order (S: scratch for 4 float64)."""
     blocks = count >> 4
@@ -74,8 +81,7 @@ def batch_sum(d, count, S):
         c1 = v.add(c1, v.load(d, n + 4))
         c2 = v.add(c2, v.load(d, n + 8))
         c3 = v.add(c3, v.load(d, n + 12))
-    v.store(S, 0, v.add(v.add(c0, c1), v.add(c2, c3)))
-    return tail_sum((S[0] + S[2]) + (S[1] + S[3]), d, 16 * blocks, count)
+    return tail_sum(_fold_registers(c0, c1, c2, c3, S), d, 16 * blocks, count)
 
 
 @numba.njit(cache=True, forceinline=True)
@@ -89,5 +95,4 @@ def batch_dot(a, d, count, S):
         c1 = v.fma(v.load(a, n + 4), v.load(d, n + 4), c1)
         c2 = v.fma(v.load(a, n + 8), v.load(d, n + 8), c2)
         c3 = v.fma(v.load(a, n + 12), v.load(d, n + 12), c3)
-    v.store(S, 0, v.add(v.add(c0, c1), v.add(c2, c3)))
-    return tail_dot((S[0] + S[2]) + (S[1] + S[3]), a, d, 16 * blocks, count)
+    return tail_dot(_fold_registers(c0, c1, c2, c3, S), a, d, 16 * blocks, count)
