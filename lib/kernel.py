@@ -55,6 +55,7 @@ def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1
     m = np.zeros(size)
     s = np.zeros(size)
     order = np.empty(samples, dtype=np.int64)
+    partners = np.empty(samples, dtype=np.int64)
     inv_samples = 1.0 / samples if samples > 0 else 0.0
     step = 0
     slot = 0
@@ -62,7 +63,7 @@ def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1
         snapshots[slot, k, :] = p
         slot += 1
     for epoch in range(epochs):
-        shuffle_into(order, seed, epoch)
+        shuffle_into(order, partners, seed, epoch)
         epoch_loss = 0.0
         for start in range(0, samples, batch):
             count = min(batch, samples - start)

@@ -308,6 +308,7 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
         P[q], M[q], V[q] = p[q], 0.0, 0.0
     X, Y = v.data(x), v.data(y)
     order = np.empty(samples, dtype=np.int64)
+    partners = np.empty(samples, dtype=np.int64)
     O = v.data(order)
     inv_samples = 1.0 / samples if samples > 0 else 0.0
     step = 0
@@ -316,7 +317,7 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
         snapshots[slot, k, :] = p
         slot += 1
     for epoch in range(epochs):
-        shuffle_into(order, seed, epoch)
+        shuffle_into(order, partners, seed, epoch)
         epoch_loss = 0.0
         for start in range(0, samples, batch):
             count = min(batch, samples - start)
