@@ -306,7 +306,9 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
     XB, YB, OUT, OD = v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH)
     for q in range(size):
         P[q], M[q], V[q] = p[q], 0.0, 0.0
-    X, Y = v.data(x), v.data(y)
+    points = np.empty(2 * samples)  # each point's x and y side by side: the gather of a batch touches one line a point
+    for n in range(samples):
+        points[2 * n], points[2 * n + 1] = x[n], y[n]
     order = np.empty(samples, dtype=np.int64)
     partners = np.empty(samples, dtype=np.int64)
     O = v.data(order)
@@ -321,16 +323,15 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
         epoch_loss = 0.0
         for start in range(0, samples, batch):
             count = min(batch, samples - start)
+            XY = v.data(points)  # taken where points is in use: numba frees an array after its last use as one
             for n in range(count):
-                XB[n] = X[O[start + n]]
-                YB[n] = Y[O[start + n]]
+                j = O[start + n]
+                XB[n] = XY[2 * j]
+                YB[n] = XY[2 * j + 1]
             _forward(P, layers, slope, XB, H, OUT, count)
             inv_count = 1.0 / count
-            for n in range(count):  # the mean squared error's gradient, then each sample's share of the epoch's loss
+            for n in range(count):  # the mean squared error's gradient
                 OD[n] = ((OUT[n] - YB[n]) * 2.0) * inv_count
-            for n in range(count):
-                error = OUT[n] - YB[n]
-                epoch_loss = v.scalar_fma(error * error, inv_samples, epoch_loss)
             _backward(P, layers, slope, XB, H, OD, D, S, G, count)
             step += 1
             if optimizer == 0:
@@ -338,6 +339,9 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
                       lr, beta1, beta2, eps)
             else:
                 sgd(P, G, M, size, step, lr, momentum)
+            for n in range(count):  # each sample's share of the epoch's loss, after the update: this chain of FMAs
+                error = OUT[n] - YB[n]  # waits on itself alone, and runs beside Adam's divisions
+                epoch_loss = v.scalar_fma(error * error, inv_samples, epoch_loss)
         losses[epoch, k] = epoch_loss
         if snapshot_at[epoch + 1]:
             for q in range(size):
