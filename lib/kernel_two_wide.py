@@ -303,7 +303,8 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
     samples = x.shape[0]
     P, G, M, V = v.stack(MAX_SIZE), v.stack(MAX_SIZE), v.stack(MAX_SIZE), v.stack(MAX_SIZE)
     H, D, S = v.stack(ACTIVATIONS), v.stack(DELTAS), v.stack(PARTIAL_SUMS)
-    XB, YB, OUT, OD = v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH)
+    XB, YB, OUT, OD, E = (v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH),
+                          v.stack(MAX_BATCH))
     for q in range(size):
         P[q], M[q], V[q] = p[q], 0.0, 0.0
     points = np.empty(2 * samples)  # each point's x and y side by side: the gather of a batch touches one line a point
@@ -321,17 +322,24 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
     for epoch in range(epochs):
         shuffle_into(order, partners, seed, epoch)
         epoch_loss = 0.0
+        pending = 0  # the last batch's samples, whose squared errors E the epoch's loss has yet to add
         for start in range(0, samples, batch):
             count = min(batch, samples - start)
             XY = v.data(points)  # taken where points is in use: numba frees an array after its last use as one
-            for n in range(count):
+            for n in range(count):  # the batch's points; beside them, the last batch's share of the loss
                 j = O[start + n]
                 XB[n] = XY[2 * j]
                 YB[n] = XY[2 * j + 1]
+                if n < pending:
+                    epoch_loss = v.scalar_fma(E[n], inv_samples, epoch_loss)
+            for n in range(count, pending):
+                epoch_loss = v.scalar_fma(E[n], inv_samples, epoch_loss)
             _forward(P, layers, slope, XB, H, OUT, count)
             inv_count = 1.0 / count
-            for n in range(count):  # the mean squared error's gradient
-                OD[n] = ((OUT[n] - YB[n]) * 2.0) * inv_count
+            for n in range(count):  # the mean squared error's gradient, and each sample's squared error
+                error = OUT[n] - YB[n]
+                OD[n] = (error * 2.0) * inv_count
+                E[n] = error * error
             _backward(P, layers, slope, XB, H, OD, D, S, G, count)
             step += 1
             if optimizer == 0:
@@ -339,9 +347,9 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
                       lr, beta1, beta2, eps)
             else:
                 sgd(P, G, M, size, step, lr, momentum)
-            for n in range(count):  # each sample's share of the epoch's loss, after the update: this chain of FMAs
-                error = OUT[n] - YB[n]  # waits on itself alone, and runs beside Adam's divisions
-                epoch_loss = v.scalar_fma(error * error, inv_samples, epoch_loss)
+            pending = count
+        for n in range(pending):
+            epoch_loss = v.scalar_fma(E[n], inv_samples, epoch_loss)
         losses[epoch, k] = epoch_loss
         if snapshot_at[epoch + 1]:
             for q in range(size):
