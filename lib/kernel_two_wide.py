@@ -322,11 +322,11 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
     for epoch in range(epochs):
         shuffle_into(order, partners, seed, epoch)
         epoch_loss = 0.0
-        pending = 0  # the last batch's samples, whose squared errors E the epoch's loss has yet to add
+        pending = 0  # the previous batch's samples, whose squared errors E the epoch's loss has yet to add
         for start in range(0, samples, batch):
             count = min(batch, samples - start)
             XY = v.data(points)  # taken where points is in use: numba frees an array after its last use as one
-            for n in range(count):  # the batch's points; beside them, the last batch's share of the loss
+            for n in range(count):  # the batch's points; beside them, the previous batch's share of the loss
                 j = O[start + n]
                 XB[n] = XY[2 * j]
                 YB[n] = XY[2 * j + 1]

@@ -28,7 +28,7 @@ def _splitmix64_output(state):
 def shuffle_into(order, partners, seed, epoch):
     """Fill order with the permutation of range(len(order)) that network seed uses in epoch (Fisher–Yates from the
     last index down, splitmix64, index drawn by Lemire's multiply-shift, for len(order) < 2^32); partners: scratch
-    for len(order) int64."""
+    for len(order) int64, written through a pointer without a bounds check: no shorter."""
     n = order.shape[0]
     O, J = v.data(order), v.data(partners)
     state = np.uint64(seed) ^ (np.uint64(epoch + 1) * EPOCH_MIXER)

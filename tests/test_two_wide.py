@@ -40,7 +40,8 @@ def bits(array):
 @pytest.mark.parametrize("widths, points, batch", [
     ([1, 2, 2, 2, 1], 150, 64), ([1, 2, 1], 150, 64), ([1] + [2] * 9 + [1], 150, 7), ([1, 2, 2, 1], 61, 13),
     ([1, 2, 2, 1], 100, 49), ([1, 2, 2, 2, 1], 70, 35), ([1] + [2] * 9 + [1], 300, 128),
-    ([1] + [2] * MAX_HIDDEN + [1], 40, 16), ([1] + [2] * MAX_HIDDEN + [1], 300, MAX_BATCH)])
+    ([1] + [2] * MAX_HIDDEN + [1], 40, 16), ([1] + [2] * MAX_HIDDEN + [1], 300, MAX_BATCH),
+    ([1, 2, 2, 1], 40, 64)])  # fewer points than a batch: one short batch an epoch
 @pytest.mark.parametrize("slope, optimizer, lr, momentum", [
     (0.0, ADAM, 1e-2, 0.0), (0.01, ADAM, 1e-2, 0.0), (0.0, SGD, 1e-2, 0.9), (0.2, SGD, 1e-2, 0.0)])
 def test_the_two_wide_path_ends_bitwise_where_the_generic_loop_does(widths, points, batch, slope, optimizer, lr,
