@@ -11,7 +11,8 @@ from lib.naming import lookup, require_count
 from lib.training import make_optimizer, train
 
 OPTIMIZER_CODES = {"adam": ADAM, "sgd": SGD}
-ENGINES = {"auto": "the kernel on the CPU, torch elsewhere", "kernel": "numba, CPU only", "torch": "lib.training.train"}
+ENGINES = {"auto": "the kernel on the CPU, torch elsewhere", "kernel": "numba, CPU only", "torch": "lib.training.train",
+           "kernel-all": "the kernel computing even the work whose result it knows (dead ReLU layers): to time it"}
 
 
 @dataclass
@@ -52,7 +53,8 @@ def train_regression(net: StackedMLP, slope: float, x: np.ndarray, y: np.ndarray
 
     Network k shuffles its data each epoch with permutation(shuffle_seeds[k], epoch, N). engine "kernel"
     trains with the numba kernel (CPU only), "torch" with lib.training.train on device; "auto" picks the
-    kernel on the CPU and torch elsewhere. Both take the same steps.
+    kernel on the CPU and torch elsewhere. Both take the same steps. "kernel-all" is the kernel without leaving out
+    the work below a dead ReLU layer (lib.kernel_two_wide._dead_layer, _freeze): the same bits, slower.
     """
     require_count("batch size", batch_size)
     require_count("epochs", epochs, minimum=0)
@@ -60,14 +62,15 @@ def train_regression(net: StackedMLP, slope: float, x: np.ndarray, y: np.ndarray
     snapshot_at = np.zeros(epochs + 1, dtype=np.bool_)
     snapshot_at[[e for e in snapshot_epochs if 0 <= e <= epochs]] = True
     lookup("engine", engine, ENGINES)
-    if engine == "kernel" or (engine == "auto" and device == "cpu"):
+    if engine in ("kernel", "kernel-all") or (engine == "auto" and device == "cpu"):
         params = flat_parameters(net)
         snapshots = np.zeros((int(snapshot_at.sum()), net.count, params.shape[1]))
         losses = np.zeros((epochs, net.count))
         widths = np.array([net.weights[0].shape[1]] + [w.shape[2] for w in net.weights], dtype=np.int64)
         train_all(params, widths, float(slope), np.ascontiguousarray(x, dtype=np.float64),
                   np.ascontiguousarray(y, dtype=np.float64), np.array(shuffle_seeds, dtype=np.uint64), epochs,
-                  batch_size, code, lr, 0.9, 0.999, 1e-8, momentum, snapshot_at, snapshots, losses)
+                  batch_size, code, lr, 0.9, 0.999, 1e-8, momentum, snapshot_at, snapshots, losses,
+                  skip_dead=engine != "kernel-all")
         kept = [stacked_from_flat(s, net) for s in snapshots]
         return TrainingRun(stacked_from_flat(params, net), dict(zip(np.flatnonzero(snapshot_at).tolist(), kept)), losses)
     return _train_with_torch(net, x, y, shuffle_seeds, epochs, batch_size, optimizer, lr, momentum, snapshot_at, device)

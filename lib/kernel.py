@@ -105,11 +105,12 @@ def _train_one(p, widths, slope, x, y, seed, epochs, batch, optimizer, lr, beta1
 
 @numba.njit(cache=True, parallel=True)
 def train_all(params, widths, slope, x, y, seeds, epochs, batch, optimizer, lr, beta1, beta2, eps, momentum,
-              snapshot_at, snapshots, losses, two_wide=True):
+              snapshot_at, snapshots, losses, two_wide=True, skip_dead=True):
     """Train every network k (row of params, x, y) in place; snapshots[s, k] holds the parameters at the
     s-th epoch flagged in snapshot_at (index 0 = initialization); losses[e, k] the mean batch loss of epoch e.
-    two_wide=False keeps 2-wide networks on the generic loop (to compare the paths). Returns whether the 2-wide
-    path trained them."""
+    two_wide=False keeps 2-wide networks on the generic loop (to compare the paths); skip_dead=False makes the 2-wide
+    path compute what it knows (to measure its rate over the whole protocol). Returns whether the 2-wide path
+    trained them."""
     layers = widths.shape[0] - 1
     fused = (two_wide and is_two_wide(widths, batch) and params.shape[1] == 6 * (layers - 1) + 1
              and 0.0 <= slope <= 1.0)
@@ -118,7 +119,7 @@ def train_all(params, widths, slope, x, y, seeds, epochs, batch, optimizer, lr, 
     for k in numba.prange(params.shape[0]):
         if fused:
             train_two_wide(params[k], layers, slope, x[k], y[k], seeds[k], epochs, batch, optimizer, lr, beta1,
-                           beta2, eps, momentum, corrections, snapshot_at, snapshots, k, losses)
+                           beta2, eps, momentum, corrections, snapshot_at, snapshots, k, losses, skip_dead)
         else:
             _train_one(params[k], widths, slope, x[k], y[k], seeds[k], epochs, batch, optimizer, lr, beta1, beta2,
                        eps, momentum, corrections, snapshot_at, snapshots, k, losses)

@@ -10,7 +10,15 @@ bit for bit, on either path (tests/test_two_wide.py). The differences lie in ReL
 what is learnt: a negative pre-activation gives +0 here, −0 there (0·z), and at non-finite inputs relu(−inf) = 0
 and a NaN delta below a dead unit is 0 here, as torch computes them, where the generic loop's slope·z and
 delta·slope give NaN.
+
+A ReLU network leaves out work whose result it knows (skip_dead): below a layer whose activations are all 0 over a
+batch, every gradient is +0 (_dead_layer); a network with a layer that is +0 at every training point from the start
+never changes below it (_freeze: most of the dying-ReLU protocol's networks), so that layer's forward pass, backward
+pass and update are left out from the first step. Both give the same bits as computing it all
+(tests/test_two_wide.py), and both refuse where an infinity below the dead layer would turn a 0 into a NaN.
 """
+import math
+
 import numba
 import numpy as np
 
@@ -88,34 +96,52 @@ def _vback(delta, a, slopes, relu):
 
 
 @numba.njit(cache=True, forceinline=True)
-def _forward(P, layers, slope, XB, H, OUT, count):
-    """H[l] (rows 2l and 2l + 1, B apart) = the activations after layer l; OUT = the linear output."""
+def _forward(P, layers, slope, XB, H, OUT, T, count, frozen=-1, sums=True):
+    """H[l] (rows 2l and 2l + 1, B apart) = the activations after layer l; OUT = the linear output; where sums, T[l] =
+    the sum of H[l]'s activations over the batch, in no fixed order (read only as zero, finite or neither). Layers up
+    to H[frozen] are not computed: their rows and sums hold what _freeze wrote."""
     relu = slope == 0.0
     slopes = v.splat(slope)
+    zero = v.splat(0.0)
     four = count & ~3
     w0, w1, b0, b1 = P[0], P[1], P[2], P[3]
     W0, W1, B0, B1 = v.splat(w0), v.splat(w1), v.splat(b0), v.splat(b1)
-    for n in range(0, four, 4):
-        x = v.load(XB, n)
-        v.store(H, n, _vact(v.fma(x, W0, B0), slopes, relu))
-        v.store(H, B + n, _vact(v.fma(x, W1, B1), slopes, relu))
-    for n in range(four, count):
-        H[n] = _act(v.scalar_fma(XB[n], w0, b0), slope)
-        H[B + n] = _act(v.scalar_fma(XB[n], w1, b1), slope)
-    for l in range(1, layers - 1):
+    if frozen < 0:
+        total = zero
+        for n in range(0, four, 4):
+            x = v.load(XB, n)
+            h0 = _vact(v.fma(x, W0, B0), slopes, relu)
+            h1 = _vact(v.fma(x, W1, B1), slopes, relu)
+            v.store(H, n, h0)
+            v.store(H, B + n, h1)
+            if sums:
+                total = v.add(total, v.add(h0, h1))
+        T[0] = v.lanes_sum(total)
+        for n in range(four, count):
+            H[n] = _act(v.scalar_fma(XB[n], w0, b0), slope)
+            H[B + n] = _act(v.scalar_fma(XB[n], w1, b1), slope)
+            T[0] += H[n] + H[B + n]
+    for l in range(max(frozen + 1, 1), layers - 1):
         base = 4 + 6 * (l - 1)
         w00, w01, w10, w11, b0, b1 = P[base], P[base + 1], P[base + 2], P[base + 3], P[base + 4], P[base + 5]
         W00, W01, W10, W11, B0, B1 = v.splat(w00), v.splat(w01), v.splat(w10), v.splat(w11), v.splat(b0), v.splat(b1)
         a = v.at(H, (l - 1) * 2 * B)
         o = v.at(H, l * 2 * B)
+        total = zero
         for n in range(0, four, 4):
             a0 = v.load(a, n)
             a1 = v.load(a, B + n)
-            v.store(o, n, _vact(v.fma(a1, W10, v.fma(a0, W00, B0)), slopes, relu))
-            v.store(o, B + n, _vact(v.fma(a1, W11, v.fma(a0, W01, B1)), slopes, relu))
+            h0 = _vact(v.fma(a1, W10, v.fma(a0, W00, B0)), slopes, relu)
+            h1 = _vact(v.fma(a1, W11, v.fma(a0, W01, B1)), slopes, relu)
+            v.store(o, n, h0)
+            v.store(o, B + n, h1)
+            if sums:
+                total = v.add(total, v.add(h0, h1))
+        T[l] = v.lanes_sum(total)
         for n in range(four, count):
             o[n] = _act(v.scalar_fma(a[B + n], w10, v.scalar_fma(a[n], w00, b0)), slope)
             o[B + n] = _act(v.scalar_fma(a[B + n], w11, v.scalar_fma(a[n], w01, b1)), slope)
+            T[l] += o[n] + o[B + n]
     base = 4 + 6 * (layers - 2)
     w0, w1, b = P[base], P[base + 1], P[base + 2]
     W0, W1, B0 = v.splat(w0), v.splat(w1), v.splat(b)
@@ -234,14 +260,93 @@ def _input_layer(x, d, S, G, count):
 
 
 @numba.njit(cache=True, forceinline=True)
-def _backward(P, layers, slope, XB, H, OD, D, S, G, count):
-    """G = dloss/dP from the output deltas OD, walking the layers back (deltas alternate between D's two halves)."""
+def _backward(P, layers, slope, XB, H, OD, D, S, G, count, dead):
+    """G = dloss/dP from the output deltas OD, walking the layers back (deltas alternate between D's two halves),
+    down to the layer above H[dead] where dead ≥ 0 (see _dead_layer); the layers below get gradients of +0."""
     current, below = D, v.at(D, 2 * B)
     _output_layer(P, 4 + 6 * (layers - 2), slope, v.at(H, (layers - 2) * 2 * B), OD, current, S, G, count)
-    for l in range(layers - 2, 0, -1):
+    for l in range(layers - 2, max(dead, 0), -1):
         _hidden_layer(P, 4 + 6 * (l - 1), slope, v.at(H, (l - 1) * 2 * B), current, below, S, G, count)
         current, below = below, current
-    _input_layer(XB, current, S, G, count)
+    if dead >= 0:
+        for q in range(4 + 6 * dead):  # the input layer's 4 parameters, then 6 a hidden layer, up to H[dead]'s
+            G[q] = 0.0
+    else:
+        _input_layer(XB, current, S, G, count)
+
+
+@numba.njit(cache=True)
+def _all_finite(x):
+    for value in x:
+        if not abs(value) < np.inf:
+            return False
+    return True
+
+
+@numba.njit(cache=True, forceinline=True)
+def _weights_finite(P, dead):
+    """Whether the weights of the layers from H[0] up to H[dead] are finite."""
+    for l in range(1, dead + 1):
+        base = 4 + 6 * (l - 1)
+        for q in range(base, base + 4):
+            if not abs(P[q]) < np.inf:
+                return False
+    return True
+
+
+@numba.njit(cache=True, forceinline=True)
+def _dead_layer(P, layers, T, frozen):
+    """The highest l whose activations H[l] are all 0 over the batch (T[l] = 0), where the gradients of every layer
+    below it are +0 exactly, in the order _backward computes them: ReLU's derivative is +0 at each of H[l]'s units,
+    so the deltas below are ±0 (w·0 with w finite) and each gradient a sum of ±0 (a·0 with a finite) from +0.
+    That holds where the inputs, the activations H[0 … l − 1] (T finite: ReLU's are ≥ 0) and the weights up to
+    H[l] are finite; ReLU only (leaky ReLU's derivative is not 0), finite inputs only. Else frozen (see _freeze)."""
+    for l in range(layers - 2, frozen, -1):
+        if T[l] == 0.0:
+            for j in range(l):
+                if not T[j] < np.inf:
+                    return frozen
+            return l if _weights_finite(P, l) else frozen
+    return frozen
+
+
+@numba.njit(cache=True)
+def _freeze(P, layers, x, XB, H, OUT, T):
+    """The highest l whose activations H[l] are +0 at every training point x, with H[0 … l − 1] and the weights up
+    to H[l] finite (−1 if none; ReLU only, finite inputs only). Then at every step the layers up to H[l] get
+    gradients of +0 (_dead_layer), so their parameters, whose moments start at 0, never change (Adam's and SGD's
+    steps leave p alone where g = m = v = 0), and H[l] stays +0: their forward pass, backward pass and update can
+    be left out. It leaves H[l]'s rows +0 and T[0 … l] = 0, which _forward keeps."""
+    hidden = layers - 1
+    positive_zero = np.ones(hidden, dtype=np.bool_)
+    finite = np.ones(hidden, dtype=np.bool_)
+    samples = x.shape[0]
+    for start in range(0, samples, B):
+        count = min(B, samples - start)
+        for n in range(count):
+            XB[n] = x[start + n]
+        _forward(P, layers, 0.0, XB, H, OUT, T, count)
+        for l in range(hidden):
+            finite[l] = finite[l] and T[l] < np.inf
+            row = v.at(H, l * 2 * B)
+            for n in range(count):
+                for h in (row[n], row[B + n]):
+                    positive_zero[l] = positive_zero[l] and h == 0.0 and math.copysign(1.0, h) > 0.0
+    frozen = -1
+    for l in range(hidden - 1, -1, -1):
+        if positive_zero[l]:
+            frozen = l
+            break
+    for l in range(frozen):
+        if not finite[l]:
+            return -1
+    if frozen < 0 or not _weights_finite(P, frozen):
+        return -1
+    for n in range(2 * B):
+        H[frozen * 2 * B + n] = 0.0
+    for l in range(frozen + 1):
+        T[l] = 0.0
+    return frozen
 
 
 # ----------------------------------------------------------------------------------------------- the update
@@ -257,15 +362,16 @@ def _adam_one(p, g, m, s, correction1, inv_correction2, lr, beta1, beta2, eps):
 
 
 @numba.njit(cache=True, forceinline=True)
-def adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1, beta2, eps):
+def adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1, beta2, eps, first=0):
     """One torch.optim.Adam step, p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + ε), as the engine's fastmath loop of
     fb78ed1 computed it when built for Zen 3 (both paths now take this one):
-    four parameters to a register, then the rest one by one."""
+    four parameters to a register, then the rest one by one; from parameter first (a multiple of 4; those before
+    it are left alone: the caller knows their step leaves them)."""
     odd = size & ~3  # the first parameter past the last whole group of 4
     p_odd = P[odd] if size % 2 == 1 else 0.0
     C1, IC2, LR, EPS = v.splat(correction1), v.splat(inv_correction2), v.splat(lr), v.splat(eps)
     B1, B2 = v.splat(beta1), v.splat(beta2)
-    for q in range(0, odd, 4):
+    for q in range(first, odd, 4):
         g = v.load(G, q)
         square = v.mul(g, g)
         m = v.fma(v.sub(v.load(M, q), g), B1, g)
@@ -280,14 +386,14 @@ def adam(P, G, M, V, size, correction1, correction2, inv_correction2, lr, beta1,
 
 
 @numba.njit(cache=True, forceinline=True)
-def sgd(P, G, M, size, step, lr, momentum):
-    """One torch.optim.SGD step (the momentum buffer seeded with the first gradient)."""
+def sgd(P, G, M, size, step, lr, momentum, first=0):
+    """One torch.optim.SGD step (the momentum buffer seeded with the first gradient), from parameter first."""
     if momentum != 0.0:
-        for q in range(size):
+        for q in range(first, size):
             M[q] = G[q] if step == 1 else v.scalar_fma(momentum, M[q], G[q])
             P[q] = v.scalar_fma(-lr, M[q], P[q])
     else:
-        for q in range(size):
+        for q in range(first, size):
             P[q] = v.scalar_fma(-lr, G[q], P[q])
 
 
@@ -296,13 +402,15 @@ def sgd(P, G, M, size, step, lr, momentum):
 
 @numba.njit(cache=True)
 def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, beta1, beta2, eps, momentum,
-                   corrections, snapshot_at, snapshots, k, losses):
+                   corrections, snapshot_at, snapshots, k, losses, skip_dead=True):
     """lib.kernel's _train_one for a network whose hidden layers are all 2 wide (is_two_wide), corrections from
-    adam_corrections; the same arguments otherwise."""
+    adam_corrections; the same arguments otherwise. With skip_dead, a ReLU network leaves out the work whose
+    result it knows to be +0 or unchanged (below a layer dead over the batch, _dead_layer; up to a layer dead at
+    every point from the start, _freeze): the same bits, sooner."""
     size = p.shape[0]
     samples = x.shape[0]
     P, G, M, V = v.stack(MAX_SIZE), v.stack(MAX_SIZE), v.stack(MAX_SIZE), v.stack(MAX_SIZE)
-    H, D, S = v.stack(ACTIVATIONS), v.stack(DELTAS), v.stack(PARTIAL_SUMS)
+    H, D, S, T = v.stack(ACTIVATIONS), v.stack(DELTAS), v.stack(PARTIAL_SUMS), v.stack(MAX_HIDDEN)
     XB, YB, OUT, OD, E = (v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH), v.stack(MAX_BATCH),
                           v.stack(MAX_BATCH))
     for q in range(size):
@@ -310,6 +418,9 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
     points = np.empty(2 * samples)  # each point's x and y side by side: the gather of a batch touches one line a point
     for n in range(samples):
         points[2 * n], points[2 * n + 1] = x[n], y[n]
+    skip = skip_dead and slope == 0.0 and _all_finite(x)  # where _dead_layer's and _freeze's reasoning holds
+    frozen = _freeze(P, layers, x, XB, H, OUT, T) if skip else -1
+    first = (4 + 6 * frozen) & ~3 if frozen >= 0 else 0  # the parameters before it never change
     order = np.empty(samples, dtype=np.int64)
     partners = np.empty(samples, dtype=np.int64)
     O = v.data(order)
@@ -334,19 +445,19 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
                     epoch_loss = v.scalar_fma(E[n], inv_samples, epoch_loss)
             for n in range(count, pending):
                 epoch_loss = v.scalar_fma(E[n], inv_samples, epoch_loss)
-            _forward(P, layers, slope, XB, H, OUT, count)
+            _forward(P, layers, slope, XB, H, OUT, T, count, frozen, skip)
             inv_count = 1.0 / count
             for n in range(count):  # the mean squared error's gradient, and each sample's squared error
                 error = OUT[n] - YB[n]
                 OD[n] = (error * 2.0) * inv_count
                 E[n] = error * error
-            _backward(P, layers, slope, XB, H, OD, D, S, G, count)
+            _backward(P, layers, slope, XB, H, OD, D, S, G, count, _dead_layer(P, layers, T, frozen) if skip else -1)
             step += 1
             if optimizer == 0:
                 adam(P, G, M, V, size, corrections[0, step - 1], corrections[1, step - 1], corrections[2, step - 1],
-                      lr, beta1, beta2, eps)
+                      lr, beta1, beta2, eps, first)
             else:
-                sgd(P, G, M, size, step, lr, momentum)
+                sgd(P, G, M, size, step, lr, momentum, first)
             pending = count
         for n in range(pending):
             epoch_loss = v.scalar_fma(E[n], inv_samples, epoch_loss)

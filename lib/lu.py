@@ -92,10 +92,10 @@ def lu_networks(protocol: LuProtocol, seeds: list[int], device: str = "cpu") -> 
 
 
 def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epochs=(0,), device: str = "cpu",
-           first_run: int = 0) -> LuRun:
+           first_run: int = 0, engine: str = "auto") -> LuRun:
     """Initialize, draw the data of and train protocol.runs networks, runs first_run, first_run + 1, …, each from
     its own spawned seeds (so runs 1000..1999 extend runs 0..999 without retraining them); the networks are kept at
-    snapshot_epochs (0 = at initialization) and at the end."""
+    snapshot_epochs (0 = at initialization) and at the end; engine as lib.fast_training.train_regression's."""
     runs = protocol.runs
     require_count("first run", first_run, minimum=0)
     seeds_of = lambda label: network_seeds(child(sequence, label), runs, first_run)
@@ -103,7 +103,8 @@ def run_lu(protocol: LuProtocol, sequence: np.random.SeedSequence, snapshot_epoc
     x, y = training_sets(protocol.target, protocol.train_points, seeds_of("data"))
     training = train_regression(net, protocol.hidden_slope, x, y, seeds_of("shuffle"),
                                 protocol.epochs, protocol.batch_size, protocol.optimizer, protocol.lr,
-                                protocol.momentum, snapshot_epochs=sorted(set(snapshot_epochs)), device=device)
+                                protocol.momentum, snapshot_epochs=sorted(set(snapshot_epochs)), device=device,
+                                engine=engine)
     values = get_target(protocol.target)(grid())
     return LuRun(protocol, y.mean(axis=1), float(values.max() - values.min()), training)
 

@@ -133,6 +133,16 @@ def sqrt(typingctx, a):
 
 
 @intrinsic
+def lanes_sum(typingctx, a):
+    """(a[0] + a[1]) + (a[2] + a[3]): the four lanes summed."""
+    def codegen(context, builder, signature, args):
+        lane = [builder.extract_element(args[0], ir.Constant(ir.IntType(32), i)) for i in range(4)]
+        return builder.fadd(builder.fadd(lane[0], lane[1]), builder.fadd(lane[2], lane[3]))
+
+    return types.float64(vec4), codegen
+
+
+@intrinsic
 def relu(typingctx, z):
     """0 > z ? 0 : z lane by lane (one vmaxpd): torch's relu, a NaN kept."""
     def codegen(context, builder, signature, args):

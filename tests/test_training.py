@@ -37,6 +37,31 @@ def test_batched_training_equals_separate_trainings(engine, widths, slope, optim
             assert torch.allclose(run.final.biases[l][k].flatten(), b, atol=1e-9), (k, l)
 
 
+def test_networks_dead_from_the_start_train_as_torch_trains_them():
+    """The dying-ReLU protocol's start (1 → 2 × 9 → 1, He-normal weights, zero biases): most networks have a layer
+    dead at every point, and the kernel leaves out the work below it (lib.kernel_two_wide._freeze); each network
+    still ends where torch's own loop takes it, and where the kernel ends computing every step, bit for bit."""
+    widths = [1] + [2] * 9 + [1]
+    net = build_mlp(widths, [torch.relu] * 9 + [identity], get_initializer("he_normal"), get_initializer("zeros"),
+                    seeds=list(range(60, 66)))
+    x = np.random.default_rng(3).uniform(-2.6, 2.6, (net.count, POINTS))
+    taps = net.to(torch.float64).forward_with_taps(torch.from_numpy(x).unsqueeze(-1))[1][:-1]
+    dead = torch.stack([(a == 0).all(dim=(1, 2)) for a in taps]).any(dim=0)
+    assert 1 <= int(dead.sum()) < net.count  # both kinds are here
+    seeds = list(range(70, 76))
+    run = train_regression(net, 0.0, x, np.abs(x), seeds, EPOCHS, BATCH, engine="kernel")
+    computed = train_regression(net, 0.0, x, np.abs(x), seeds, EPOCHS, BATCH, engine="kernel-all")
+    assert np.array_equal(run.losses, computed.losses)
+    for k in range(net.count):
+        model = sequential_from([w[k].double() for w in net.weights], [b[k].double() for b in net.biases], 0.0)
+        expected = train_one(model, x[k], np.abs(x[k]), seeds[k], EPOCHS, BATCH, "adam", 1e-3, 0.0)
+        for l, (w, b) in enumerate(expected):
+            assert torch.allclose(run.final.weights[l][k], w, atol=1e-9), (k, l)
+            assert torch.allclose(run.final.biases[l][k].flatten(), b, atol=1e-9), (k, l)
+            assert torch.equal(run.final.weights[l][k], computed.final.weights[l][k]), (k, l)
+            assert torch.equal(run.final.biases[l][k], computed.final.biases[l][k]), (k, l)
+
+
 def test_training_moved_the_weights_and_snapshots_keep_the_start():
     net = build_mlp(WIDTHS, [torch.relu, torch.relu, identity], get_initializer("he_normal"),
                     get_initializer("zeros"), seeds=[1, 2])

@@ -2,6 +2,7 @@
 import numba
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from lib.kernel import ADAM, SGD, train_all
 from lib.kernel_two_wide import MAX_BATCH, MAX_HIDDEN, is_two_wide
@@ -16,7 +17,7 @@ def networks(widths, points, count=5, seed=0):
     return params, x, np.abs(x) + 0.1 * np.sin(5 * x), np.arange(100, 100 + count, dtype=np.uint64)
 
 
-def train(widths, nets, batch, slope, optimizer, lr, momentum, two_wide, epochs=3):
+def train(widths, nets, batch, slope, optimizer, lr, momentum, two_wide, epochs=3, skip_dead=True):
     """The parameters, snapshots (epochs 0 and 1) and losses after training nets (from networks); it checks that
     the 2-wide path trained them exactly when two_wide."""
     params, x, y, seeds = (array.copy() for array in nets)
@@ -24,7 +25,7 @@ def train(widths, nets, batch, slope, optimizer, lr, momentum, two_wide, epochs=
     snapshot_at[[0, 1]] = True
     snapshots, losses = np.zeros((2, *params.shape)), np.zeros((epochs, len(params)))
     fused = train_all(params, np.array(widths, dtype=np.int64), slope, x, y, seeds, epochs, batch, optimizer, lr, 0.9,
-                      0.999, 1e-8, momentum, snapshot_at, snapshots, losses, two_wide)
+                      0.999, 1e-8, momentum, snapshot_at, snapshots, losses, two_wide, skip_dead)
     assert fused == two_wide
     return params, snapshots, losses
 
@@ -91,3 +92,91 @@ def test_a_slope_outside_0_to_1_or_a_mismatched_parameter_count_keeps_the_generi
         fused = train_all(parameters.copy(), np.array(widths), slope, x, y, seeds, 1, 8, ADAM, 1e-3, 0.9, 0.999, 1e-8,
                           0.0, snapshot_at, np.zeros((0, 1, parameters.shape[1])), np.zeros((1, 1)))
         assert not fused
+
+
+# ---------------------------------------------------------------- leaving out the work below a dead ReLU layer
+
+
+def he_networks(widths, points, count, seed, bias_scale=0.0):
+    """He-normal weights and biases of N(0, bias_scale²) (0: the dying-ReLU protocol's start, where most deep
+    narrow ReLU networks have a layer dead at every point), data and shuffle seeds, as networks gives them."""
+    rng = np.random.default_rng(seed)
+    layers = list(zip(widths, widths[1:]))
+    params = np.array([np.concatenate([np.concatenate([rng.normal(0.0, np.sqrt(2.0 / a), a * b),
+                                                       rng.normal(0.0, 1.0, b) * bias_scale]) for a, b in layers])
+                       for _ in range(count)])
+    x = rng.uniform(-2.6, 2.6, (count, points))
+    return params, x, np.abs(x), np.arange(200, 200 + count, dtype=np.uint64)
+
+
+def dead_at_every_point(widths, params, x):
+    """Per network, whether some hidden layer's ReLU outputs are 0 at every point of x (numpy's forward pass)."""
+    dead = []
+    for p, xs in zip(params, x):
+        a, offset, found = xs[:, None], 0, False
+        for l, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
+            w = p[offset:offset + fan_in * fan_out].reshape(fan_in, fan_out)
+            b = p[offset + fan_in * fan_out:offset + fan_in * fan_out + fan_out]
+            offset += fan_in * fan_out + fan_out
+            a = a @ w + b
+            if l < len(widths) - 2:
+                a = np.maximum(a, 0.0)
+                found = found or not a.any()
+        dead.append(found)
+    return np.array(dead)
+
+
+def assert_same_bits(first, second):
+    for a, b in zip(first, second):
+        assert np.array_equal(bits(a), bits(b))
+
+
+@pytest.mark.parametrize("optimizer, lr, momentum", [(ADAM, 1e-2, 0.0), (SGD, 1e-2, 0.9), (SGD, 1e-2, 0.0)])
+def test_networks_dead_from_the_start_end_bitwise_where_every_step_computed_ends(optimizer, lr, momentum):
+    """He-normal networks 1 → 2 × 9 → 1 with zero biases: most are dead at every point from the start (their layers
+    up to the dead one left out, _freeze), the rest are not; every way gives the same bits."""
+    widths = [1] + [2] * 9 + [1]
+    nets = he_networks(widths, 150, count=12, seed=1)
+    dead = dead_at_every_point(widths, nets[0], nets[1])
+    assert 2 <= dead.sum() < len(dead)  # both kinds are here
+    skipping = train(widths, nets, 64, 0.0, optimizer, lr, momentum, two_wide=True)
+    assert_same_bits(skipping, train(widths, nets, 64, 0.0, optimizer, lr, momentum, True, skip_dead=False))
+    assert_same_bits(skipping, train(widths, nets, 64, 0.0, optimizer, lr, momentum, two_wide=False))
+    assert (skipping[0][dead, -1] != skipping[1][0][dead, -1]).all()  # a dead network still learns its output bias
+
+
+@settings(max_examples=40, deadline=None)
+@given(hidden=st.integers(1, 12), points=st.integers(1, 200), batch=st.integers(1, MAX_BATCH),
+       bias_scale=st.sampled_from([0.0, 0.3, 1.0]), seed=st.integers(0, 2 ** 32 - 1), adam=st.booleans())
+def test_leaving_out_dead_work_changes_no_bit(hidden, points, batch, bias_scale, seed, adam):
+    """Random deep narrow ReLU networks (layers dead at the start, dying on the way, or dead over some batches
+    only) end with the same bits whether the 2-wide path leaves out the work below a dead layer or not, and as the
+    generic loop ends (the networks that stay finite: the paths differ where one diverges, as the module says)."""
+    widths = [1] + [2] * hidden + [1]
+    nets = he_networks(widths, points, count=4, seed=seed, bias_scale=bias_scale)
+    optimizer, momentum = (ADAM, 0.0) if adam else (SGD, 0.5)
+    skipping = train(widths, nets, batch, 0.0, optimizer, 5e-2, momentum, True, epochs=4)
+    assert_same_bits(skipping, train(widths, nets, batch, 0.0, optimizer, 5e-2, momentum, True, 4, skip_dead=False))
+    generic = train(widths, nets, batch, 0.0, optimizer, 5e-2, momentum, False, 4)
+    finite = np.isfinite(skipping[0]).all(axis=1) & np.isfinite(skipping[2]).all(axis=0)
+    assert_same_bits((skipping[0][finite], skipping[1][:, finite], skipping[2][:, finite]),
+                     (generic[0][finite], generic[1][:, finite], generic[2][:, finite]))
+
+
+def test_a_dead_layer_over_non_finite_activations_or_weights_leaves_nothing_out():
+    """Below a dead layer, a·0 and w·0 are NaN where a or w is infinite, so nothing may be left out there:
+    H[0] = +inf at points x > 1.8 under a weight of 1e308, with the layer above it dead (−inf·a = −inf), and a
+    layer dead under weights of −inf over positive inputs. Each trains as with every step computed: NaN, not +0."""
+    widths = [1, 2, 2, 1]
+    x = np.linspace(-2.6, 2.6, 100)[None, :]
+    overflowing = [1e308, 1e308, 0.0, 0.0, -1.0, -1.0, -1.0, -1.0, 0.0, 0.0, 1.0, 1.0, 0.5]
+    minus_infinite = [0.1, 0.1, 1.0, 1.0, -np.inf, -np.inf, -np.inf, -np.inf, 0.0, 0.0, 1.0, 1.0, 0.5]
+    for p in (overflowing, minus_infinite):
+        nets = (np.array([p]), x, np.abs(x), np.array([7], dtype=np.uint64))
+        skipping = train(widths, nets, 16, 0.0, ADAM, 1e-2, 0.0, True)
+        assert np.isnan(skipping[0]).any()  # the NaN that leaving the work out would have lost
+        assert_same_bits(skipping, train(widths, nets, 16, 0.0, ADAM, 1e-2, 0.0, True, skip_dead=False))
+    infinite_input = he_networks(widths, 100, count=1, seed=3)
+    infinite_input[1][0, 5] = np.inf
+    assert_same_bits(train(widths, infinite_input, 16, 0.0, ADAM, 1e-2, 0.0, True),
+                     train(widths, infinite_input, 16, 0.0, ADAM, 1e-2, 0.0, True, skip_dead=False))
