@@ -3,10 +3,11 @@
 The headline experiment (1,000 runs, f1, ReLU, the default protocol) through the batched engine, and
 the plain single-network loop (nn.Sequential + torch.optim.Adam, the same init, data and batch
 order) timed on a few of the same networks; both per network-epoch, and their ratio. The engine leaves out work
-whose result it knows (below a ReLU layer dead over a batch, and all of a network dead from its start: most of the
-headline's), so its rate is taken from the headline run again with every step computed (engine "kernel-all", the
-same bits): GFLOP/s and the fraction of this machine's float64 peak, computed from the clock and measured (a large
-float64 matrix product through torch's BLAS, on the same threads: turbo can lift it above the computed one).
+whose result it knows (the layers below a ReLU layer dead over a batch; those up to a layer dead at every point from
+the start, in most of the headline's networks), so its rate is taken from the headline run again with every step
+computed (engine "kernel-all", the same bits): GFLOP/s and the fraction of this machine's float64 peak,
+computed from the clock and measured (a large float64 matrix product through torch's BLAS, on the same threads:
+turbo can lift it above the computed one).
 With --block RUNS, also runs 0 .. RUNS − 1 of the default protocol as a sequential extension trains them
 (blocks of lib.lu.BLOCK_RUNS, each counted and dropped), with its time and the process's peak memory.
 """

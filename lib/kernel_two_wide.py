@@ -99,7 +99,7 @@ def _vback(delta, a, slopes, relu):
 def _forward(P, layers, slope, XB, H, OUT, T, count, frozen=-1, sums=True):
     """H[l] (rows 2l and 2l + 1, B apart) = the activations after layer l; OUT = the linear output; where sums, T[l] =
     the sum of H[l]'s activations over the batch, in no fixed order (read only as zero, finite or neither). Layers up
-    to H[frozen] are not computed: their rows and sums hold what _freeze wrote."""
+    to H[frozen] are not computed: H[frozen]'s rows and T[0 … frozen] hold what _freeze wrote."""
     relu = slope == 0.0
     slopes = v.splat(slope)
     zero = v.splat(0.0)
@@ -120,7 +120,8 @@ def _forward(P, layers, slope, XB, H, OUT, T, count, frozen=-1, sums=True):
         for n in range(four, count):
             H[n] = _act(v.scalar_fma(XB[n], w0, b0), slope)
             H[B + n] = _act(v.scalar_fma(XB[n], w1, b1), slope)
-            T[0] += H[n] + H[B + n]
+            if sums:
+                T[0] += H[n] + H[B + n]
     for l in range(max(frozen + 1, 1), layers - 1):
         base = 4 + 6 * (l - 1)
         w00, w01, w10, w11, b0, b1 = P[base], P[base + 1], P[base + 2], P[base + 3], P[base + 4], P[base + 5]
@@ -141,7 +142,8 @@ def _forward(P, layers, slope, XB, H, OUT, T, count, frozen=-1, sums=True):
         for n in range(four, count):
             o[n] = _act(v.scalar_fma(a[B + n], w10, v.scalar_fma(a[n], w00, b0)), slope)
             o[B + n] = _act(v.scalar_fma(a[B + n], w11, v.scalar_fma(a[n], w01, b1)), slope)
-            T[l] += o[n] + o[B + n]
+            if sums:
+                T[l] += o[n] + o[B + n]
     base = 4 + 6 * (layers - 2)
     w0, w1, b = P[base], P[base + 1], P[base + 2]
     W0, W1, B0 = v.splat(w0), v.splat(w1), v.splat(b)
@@ -311,12 +313,24 @@ def _dead_layer(P, layers, T, frozen):
 
 
 @numba.njit(cache=True)
+def _steps_leave_alone(optimizer, lr, beta1, beta2, eps, momentum):
+    """Whether a step leaves p exactly as it was (−0 included) where g = m = v = +0: Adam's p − (+0·lr)/(ε·c) and
+    SGD's fma(−lr, +0, p) do for a finite lr > 0, finite ε > 0 and β in [0, 1), and a finite momentum."""
+    if not 0.0 < lr < np.inf:
+        return False
+    if optimizer == 0:
+        return 0.0 < eps < np.inf and 0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0
+    return abs(momentum) < np.inf
+
+
+@numba.njit(cache=True)
 def _freeze(P, layers, x, XB, H, OUT, T):
     """The highest l whose activations H[l] are +0 at every training point x, with H[0 … l − 1] and the weights up
     to H[l] finite (−1 if none; ReLU only, finite inputs only). Then at every step the layers up to H[l] get
-    gradients of +0 (_dead_layer), so their parameters, whose moments start at 0, never change (Adam's and SGD's
-    steps leave p alone where g = m = v = 0), and H[l] stays +0: their forward pass, backward pass and update can
-    be left out. It leaves H[l]'s rows +0 and T[0 … l] = 0, which _forward keeps."""
+    gradients of +0 (_dead_layer), so their parameters, whose moments start at 0, never change (where
+    _steps_leave_alone), and H[l] stays +0: their forward pass, backward pass and update can be left out. It leaves
+    H[l]'s rows +0 and T[0 … l] = 0, which _forward keeps (the rows below H[l], never read again, hold the last
+    points' activations)."""
     hidden = layers - 1
     positive_zero = np.ones(hidden, dtype=np.bool_)
     finite = np.ones(hidden, dtype=np.bool_)
@@ -347,6 +361,17 @@ def _freeze(P, layers, x, XB, H, OUT, T):
     for l in range(frozen + 1):
         T[l] = 0.0
     return frozen
+
+
+@numba.njit(cache=True)
+def frozen_layer(p, layers, x):
+    """_freeze's answer for a ReLU network of parameters p and training points x: the layer up to which training
+    leaves it alone from the start, or −1 (for tests)."""
+    P, H, T = v.stack(MAX_SIZE), v.stack(ACTIVATIONS), v.stack(MAX_HIDDEN)
+    XB, OUT = v.stack(MAX_BATCH), v.stack(MAX_BATCH)
+    for q in range(p.shape[0]):
+        P[q] = p[q]
+    return _freeze(P, layers, x, XB, H, OUT, T) if _all_finite(x) else -1
 
 
 # ----------------------------------------------------------------------------------------------- the update
@@ -419,7 +444,8 @@ def train_two_wide(p, layers, slope, x, y, seed, epochs, batch, optimizer, lr, b
     for n in range(samples):
         points[2 * n], points[2 * n + 1] = x[n], y[n]
     skip = skip_dead and slope == 0.0 and _all_finite(x)  # where _dead_layer's and _freeze's reasoning holds
-    frozen = _freeze(P, layers, x, XB, H, OUT, T) if skip else -1
+    still = _steps_leave_alone(optimizer, lr, beta1, beta2, eps, momentum)
+    frozen = _freeze(P, layers, x, XB, H, OUT, T) if skip and still else -1
     first = (4 + 6 * frozen) & ~3 if frozen >= 0 else 0  # the parameters before it never change
     order = np.empty(samples, dtype=np.int64)
     partners = np.empty(samples, dtype=np.int64)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from lib.kernel import ADAM, SGD, train_all
-from lib.kernel_two_wide import MAX_BATCH, MAX_HIDDEN, is_two_wide
+from lib.kernel_two_wide import MAX_BATCH, MAX_HIDDEN, frozen_layer, is_two_wide
 
 
 def networks(widths, points, count=5, seed=0):
@@ -97,14 +97,15 @@ def test_a_slope_outside_0_to_1_or_a_mismatched_parameter_count_keeps_the_generi
 # ---------------------------------------------------------------- leaving out the work below a dead ReLU layer
 
 
-def he_networks(widths, points, count, seed, bias_scale=0.0):
-    """He-normal weights and biases of N(0, bias_scale²) (0: the dying-ReLU protocol's start, where most deep
-    narrow ReLU networks have a layer dead at every point), data and shuffle seeds, as networks gives them."""
+def he_networks(widths, points, count, seed, bias_scale=0.0, signed_zeros=False):
+    """He-normal weights and biases of N(0, bias_scale²) (0: +0, the dying-ReLU protocol's start, where most deep
+    narrow ReLU networks have a layer dead at every point; with signed_zeros, −0 for about half of them), data and
+    shuffle seeds, as networks gives them."""
     rng = np.random.default_rng(seed)
     layers = list(zip(widths, widths[1:]))
-    params = np.array([np.concatenate([np.concatenate([rng.normal(0.0, np.sqrt(2.0 / a), a * b),
-                                                       rng.normal(0.0, 1.0, b) * bias_scale]) for a, b in layers])
-                       for _ in range(count)])
+    bias = lambda b: rng.normal(0.0, 1.0, b) * bias_scale + (-0.0 if signed_zeros else 0.0)  # −0 + −0 = −0
+    params = np.array([np.concatenate([np.concatenate([rng.normal(0.0, np.sqrt(2.0 / a), a * b), bias(b)])
+                                       for a, b in layers]) for _ in range(count)])
     x = rng.uniform(-2.6, 2.6, (count, points))
     return params, x, np.abs(x), np.arange(200, 200 + count, dtype=np.uint64)
 
@@ -139,6 +140,8 @@ def test_networks_dead_from_the_start_end_bitwise_where_every_step_computed_ends
     nets = he_networks(widths, 150, count=12, seed=1)
     dead = dead_at_every_point(widths, nets[0], nets[1])
     assert 2 <= dead.sum() < len(dead)  # both kinds are here
+    frozen = np.array([frozen_layer(p, len(widths) - 1, x) for p, x in zip(nets[0], nets[1])])
+    assert np.array_equal(frozen >= 0, dead)  # and the path freezes exactly the dead ones
     skipping = train(widths, nets, 64, 0.0, optimizer, lr, momentum, two_wide=True)
     assert_same_bits(skipping, train(widths, nets, 64, 0.0, optimizer, lr, momentum, True, skip_dead=False))
     assert_same_bits(skipping, train(widths, nets, 64, 0.0, optimizer, lr, momentum, two_wide=False))
@@ -147,13 +150,14 @@ def test_networks_dead_from_the_start_end_bitwise_where_every_step_computed_ends
 
 @settings(max_examples=40, deadline=None)
 @given(hidden=st.integers(1, 12), points=st.integers(1, 200), batch=st.integers(1, MAX_BATCH),
-       bias_scale=st.sampled_from([0.0, 0.3, 1.0]), seed=st.integers(0, 2 ** 32 - 1), adam=st.booleans())
-def test_leaving_out_dead_work_changes_no_bit(hidden, points, batch, bias_scale, seed, adam):
+       bias_scale=st.sampled_from([0.0, 0.3, 1.0]), signed_zeros=st.booleans(), seed=st.integers(0, 2 ** 32 - 1),
+       adam=st.booleans())
+def test_leaving_out_dead_work_changes_no_bit(hidden, points, batch, bias_scale, signed_zeros, seed, adam):
     """Random deep narrow ReLU networks (layers dead at the start, dying on the way, or dead over some batches
     only) end with the same bits whether the 2-wide path leaves out the work below a dead layer or not, and as the
     generic loop ends (the networks that stay finite: the paths differ where one diverges, as the module says)."""
     widths = [1] + [2] * hidden + [1]
-    nets = he_networks(widths, points, count=4, seed=seed, bias_scale=bias_scale)
+    nets = he_networks(widths, points, count=4, seed=seed, bias_scale=bias_scale, signed_zeros=signed_zeros)
     optimizer, momentum = (ADAM, 0.0) if adam else (SGD, 0.5)
     skipping = train(widths, nets, batch, 0.0, optimizer, 5e-2, momentum, True, epochs=4)
     assert_same_bits(skipping, train(widths, nets, batch, 0.0, optimizer, 5e-2, momentum, True, 4, skip_dead=False))
@@ -176,7 +180,23 @@ def test_a_dead_layer_over_non_finite_activations_or_weights_leaves_nothing_out(
         skipping = train(widths, nets, 16, 0.0, ADAM, 1e-2, 0.0, True)
         assert np.isnan(skipping[0]).any()  # the NaN that leaving the work out would have lost
         assert_same_bits(skipping, train(widths, nets, 16, 0.0, ADAM, 1e-2, 0.0, True, skip_dead=False))
-    infinite_input = he_networks(widths, 100, count=1, seed=3)
-    infinite_input[1][0, 5] = np.inf
-    assert_same_bits(train(widths, infinite_input, 16, 0.0, ADAM, 1e-2, 0.0, True),
-                     train(widths, infinite_input, 16, 0.0, ADAM, 1e-2, 0.0, True, skip_dead=False))
+    # an infinite input under negative weights: relu(−inf) = +0 keeps H[0] finite and the layers +0, but x·0 is NaN
+    x = np.linspace(0.0, 2.6, 100)[None, :]
+    x[0, 5] = np.inf
+    nets = (np.array([[-1.0, -1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, 1.0, 0.5]]), x, np.abs(x),
+            np.array([7], dtype=np.uint64))
+    skipping = train(widths, nets, 16, 0.0, ADAM, 1e-2, 0.0, True)
+    assert np.isnan(skipping[0][0, :2]).all()
+    assert_same_bits(skipping, train(widths, nets, 16, 0.0, ADAM, 1e-2, 0.0, True, skip_dead=False))
+
+
+@pytest.mark.parametrize("optimizer, lr, momentum", [
+    (ADAM, np.inf, 0.0), (ADAM, -1e-2, 0.0), (SGD, np.inf, 0.0), (SGD, -1e-2, 0.0), (SGD, 1e-2, np.inf)])
+def test_settings_under_which_a_step_moves_a_dead_layer_leave_nothing_frozen(optimizer, lr, momentum):
+    """A step leaves a parameter with g = m = v = +0 alone only for a finite lr > 0 and a finite momentum: an
+    infinite one makes it NaN, a negative one turns −0 into +0. Under these, networks dead from the start (some
+    parameters −0) train as with every step computed."""
+    widths = [1] + [2] * 9 + [1]
+    nets = he_networks(widths, 150, count=12, seed=1, signed_zeros=True)
+    assert_same_bits(train(widths, nets, 64, 0.0, optimizer, lr, momentum, True),
+                     train(widths, nets, 64, 0.0, optimizer, lr, momentum, True, skip_dead=False))
