@@ -315,11 +315,12 @@ def _dead_layer(P, layers, T, frozen):
 @numba.njit(cache=True)
 def _steps_leave_alone(optimizer, lr, beta1, beta2, eps, momentum):
     """Whether a step leaves p exactly as it was (−0 included) where g = m = v = +0: Adam's p − (+0·lr)/(ε·c) and
-    SGD's fma(−lr, +0, p) do for a finite lr > 0, finite ε > 0 and β in [0, 1), and a finite momentum."""
+    SGD's fma(−lr, +0, p) do for a finite lr > 0, β in [0, 1), a finite ε > 0 whose ε·(1 − β1^t) cannot round to 0
+    (0/0), and a finite momentum."""
     if not 0.0 < lr < np.inf:
         return False
     if optimizer == 0:
-        return 0.0 < eps < np.inf and 0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0
+        return 0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0 and 1e-300 < eps * (1.0 - beta1) and eps < np.inf
     return abs(momentum) < np.inf
 
 

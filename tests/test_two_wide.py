@@ -17,7 +17,7 @@ def networks(widths, points, count=5, seed=0):
     return params, x, np.abs(x) + 0.1 * np.sin(5 * x), np.arange(100, 100 + count, dtype=np.uint64)
 
 
-def train(widths, nets, batch, slope, optimizer, lr, momentum, two_wide, epochs=3, skip_dead=True):
+def train(widths, nets, batch, slope, optimizer, lr, momentum, two_wide, epochs=3, skip_dead=True, eps=1e-8):
     """The parameters, snapshots (epochs 0 and 1) and losses after training nets (from networks); it checks that
     the 2-wide path trained them exactly when two_wide."""
     params, x, y, seeds = (array.copy() for array in nets)
@@ -25,7 +25,7 @@ def train(widths, nets, batch, slope, optimizer, lr, momentum, two_wide, epochs=
     snapshot_at[[0, 1]] = True
     snapshots, losses = np.zeros((2, *params.shape)), np.zeros((epochs, len(params)))
     fused = train_all(params, np.array(widths, dtype=np.int64), slope, x, y, seeds, epochs, batch, optimizer, lr, 0.9,
-                      0.999, 1e-8, momentum, snapshot_at, snapshots, losses, two_wide, skip_dead)
+                      0.999, eps, momentum, snapshot_at, snapshots, losses, two_wide, skip_dead)
     assert fused == two_wide
     return params, snapshots, losses
 
@@ -200,3 +200,16 @@ def test_settings_under_which_a_step_moves_a_dead_layer_leave_nothing_frozen(opt
     nets = he_networks(widths, 150, count=12, seed=1, signed_zeros=True)
     assert_same_bits(train(widths, nets, 64, 0.0, optimizer, lr, momentum, True),
                      train(widths, nets, 64, 0.0, optimizer, lr, momentum, True, skip_dead=False))
+
+
+def test_an_epsilon_whose_product_rounds_to_zero_leaves_nothing_frozen():
+    """Adam divides a parameter with g = m = v = +0 by ε·(1 − β1^t): for ε = 5e-324 that rounds to 0, and 0/0 makes
+    the parameter NaN. H[0] is +0 at every point (x ≥ 0 under weights −1) below live layers (biases 1), so the input
+    layer would freeze; it must not, and trains as with every step computed."""
+    widths = [1, 2, 2, 2, 1]
+    x = np.linspace(0.0, 2.6, 100)[None, :]
+    p = [-1.0, -1.0, 0.0, 0.0] + [0.5, 0.5, 0.5, 0.5, 1.0, 1.0] * 2 + [1.0, 1.0, 0.5]
+    nets = (np.array([p]), x, np.abs(x), np.array([7], dtype=np.uint64))
+    skipping = train(widths, nets, 16, 0.0, ADAM, 1e-2, 0.0, True, eps=5e-324)
+    assert np.isnan(skipping[0][0, :4]).all()
+    assert_same_bits(skipping, train(widths, nets, 16, 0.0, ADAM, 1e-2, 0.0, True, skip_dead=False, eps=5e-324))
