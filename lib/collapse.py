@@ -55,7 +55,8 @@ def collapsed_fractions(net: StackedMLP, grid: np.ndarray, target_range: float) 
 
 
 def dead_layers(net: StackedMLP, grid: np.ndarray) -> np.ndarray:
-    """Per network and hidden layer, whether no unit is active (z > 0) anywhere on the grid, [K, hidden]."""
+    """Per network and hidden layer, whether no unit is active (z > 0) anywhere on the grid (points shared by every
+    network [N], or a row of its own per network [K, N]), [K, hidden]."""
     with torch.no_grad():
         pre, _ = net.forward_with_taps(_column(grid, net))
     return torch.stack([(z <= 0).all(dim=2).all(dim=1) for z in pre[:-1]], dim=1).numpy()
@@ -67,7 +68,9 @@ def first_dead_layer(dead: np.ndarray) -> np.ndarray:
 
 
 def _column(grid: np.ndarray, net: StackedMLP) -> torch.Tensor:
-    return torch.as_tensor(grid, dtype=net.weights[0].dtype).reshape(-1, 1)
+    """The grid as the net's input: [N, 1] for points every network shares, [K, N, 1] for a row of points each."""
+    points = torch.as_tensor(grid, dtype=net.weights[0].dtype)
+    return points.reshape(-1, 1) if points.dim() == 1 else points.unsqueeze(-1)
 
 
 def dead_on_positive_ray(width: int, hidden_layers: int, count: int, weight_init, generator: torch.Generator) -> np.ndarray:

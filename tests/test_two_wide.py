@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from lib.collapse import dead_layers
+from lib.fast_training import stacked_from_flat
 from lib.kernel import ADAM, SGD, train_all
 from lib.kernel_two_wide import MAX_BATCH, MAX_HIDDEN, frozen_layer, is_two_wide
+from lib.lu import LuProtocol, lu_template
 
 
 def networks(widths, points, count=5, seed=0):
@@ -111,20 +114,9 @@ def he_networks(widths, points, count, seed, bias_scale=0.0, signed_zeros=False)
 
 
 def dead_at_every_point(widths, params, x):
-    """Per network, whether some hidden layer's ReLU outputs are 0 at every point of x (numpy's forward pass)."""
-    dead = []
-    for p, xs in zip(params, x):
-        a, offset, found = xs[:, None], 0, False
-        for l, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
-            w = p[offset:offset + fan_in * fan_out].reshape(fan_in, fan_out)
-            b = p[offset + fan_in * fan_out:offset + fan_in * fan_out + fan_out]
-            offset += fan_in * fan_out + fan_out
-            a = a @ w + b
-            if l < len(widths) - 2:
-                a = np.maximum(a, 0.0)
-                found = found or not a.any()
-        dead.append(found)
-    return np.array(dead)
+    """Per network, whether some hidden layer is dead at every one of its points x (lib.collapse.dead_layers)."""
+    template = lu_template(LuProtocol(weight_layers=len(widths) - 1))
+    return dead_layers(stacked_from_flat(params, template), x).any(axis=1)
 
 
 def assert_same_bits(first, second):
