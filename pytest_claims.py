@@ -8,13 +8,13 @@ the suite needs it.
 """
 from __future__ import annotations
 
-import copy
+import json
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
-from _pytest.config.findpaths import determine_setup
 
 from lib import atomic, cache_limit, progress
 
@@ -25,27 +25,40 @@ RECORD = pytest.StashKey[tuple]()
 PRUNED = pytest.StashKey[cache_limit.Pruned]()
 
 
+class Option(NamedTuple):
+    """An option of the suite: its ini key, its default, what it sets (its help), and its value's name."""
+
+    key: str
+    default: str | None
+    help: str
+    metavar: str | None = None
+
+
+# Every option with a value, read in one place (_option): the command line wins over the ini file, which wins over
+# the default.
+OPTIONS = {
+    "--claims-artifacts": Option("claims_artifacts", "artifacts", "folder for figures and findings", "DIR"),
+    "--claims-seed": Option("claims_seed", "20101", "root seed of every stochastic claim", "N"),
+    "--claims-device": Option("claims_device", "cpu", "torch device for the engine: cpu or cuda[:N]", "D"),
+    "--claims-cache": Option("claims_cache", ".claims-cache", "folder of the experiment cache", "DIR"),
+    "--claims-cache-max": Option("claims_cache_max", "2GB", "after the run, remove least-recently-used cache entries "
+                                 "until the cache fits in SIZE (500MB, 2GB; never one this run used)", "SIZE"),
+    "--claims-compare": Option("claims_compare", None, "after the summary, list each claim whose verdict changed and "
+                               "each key number that moved outside its interval against an earlier findings.json",
+                               "PATH"),
+}
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("claims", "scientific claims")
-    group.addoption("--artifacts", default=None, help="folder for figures and findings (ini: artifacts)")
-    group.addoption("--claims-seed", default=None, help="root seed of every stochastic claim (ini: claims_seed)")
-    group.addoption("--device", default=None, help="torch device for the engine: cpu or cuda[:N] (ini: claims_device)")
-    group.addoption("--claims-cache", default=None, help="folder of the experiment cache (ini: claims_cache)")
+    for name, option in OPTIONS.items():
+        default = f", default {option.default}" if option.default else ""
+        group.addoption(name, default=None, metavar=option.metavar, help=f"{option.help} (ini: {option.key}{default})")
+        parser.addini(option.key, option.help, default=None)
     group.addoption("--no-claims-cache", action="store_true", help="compute every experiment; read and write no cache")
-    group.addoption("--claims-cache-max", default=None, metavar="SIZE",
-                    help="after the run, remove least-recently-used cache entries until the cache fits in SIZE "
-                         "(500MB, 2GB; never one this run used) (ini: claims_cache_max, default 2GB)")
     group.addoption("--claims-slow", action="store_true",
-                    help="run the slow studies too (tests marked slow; skipped otherwise, saying so)")
-    parser.addini("artifacts", "folder for figures and findings", default="artifacts")
-    parser.addini("claims_seed", "root seed of every stochastic claim", default="20101")
-    parser.addini("claims_device", "torch device for the engine", default="cpu")
-    parser.addini("claims_cache", "folder of the experiment cache", default=".claims-cache")
-    parser.addini("claims_cache_max", "the experiment cache's size limit (500MB, 2GB)", default="2GB")
-
-
-OPTIONS = {"--artifacts": "artifacts", "--claims-seed": "claims_seed", "--device": "claims_device",
-           "--claims-cache": "claims_cache", "--claims-cache-max": "claims_cache_max"}
+                    help="run the slow studies too (tests marked slow; skipped otherwise, saying so) (ini: claims_slow)")
+    parser.addini("claims_slow", "run the slow studies too (true or false)", type="bool", default=False)
 
 
 SLOW_SKIP = "a slow study (tens of minutes or more on 2 cores): run it with --claims-slow"
@@ -53,48 +66,57 @@ SLOW_SKIP = "a slow study (tens of minutes or more on 2 cores): run it with --cl
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked slow are skipped, with the reason, unless --claims-slow is given (pytest's own recipe)."""
-    if not _active(config) or config.getoption("claims_slow"):
+    if not _active(config) or config.getoption("claims_slow") or config.getini("claims_slow"):
         return
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=SLOW_SKIP))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_load_initial_conftests(early_config, parser, args):
-    """`--artifacts ~/elsewhere`, with a space: pytest finds its rootdir and ini file before it knows an installed
-    plugin's options, so it takes an existing folder after --artifacts or --claims-cache for a test path and
-    misses the project's pytest.ini, or finds the folder's own project's. Now that the options are known, find
-    them again from the real test paths."""
-    namespace = early_config.known_args_namespace
-    ours = [getattr(namespace, name.lstrip("-").replace("-", "_"), None) for name in ("--artifacts", "--claims-cache")]
-    if not any(ours) or namespace.inifilename or namespace.rootdir:
-        return
-    rootpath, inipath, inicfg, _ = determine_setup(
-        inifile=None, override_ini=namespace.override_ini, args=namespace.file_or_dir, rootdir_cmd_arg=None,
-        invocation_dir=early_config.invocation_params.dir)
-    if inipath is None or inipath == early_config.inipath:
-        return
-    early_config._rootpath, early_config._inipath, early_config._inicfg = rootpath, inipath, inicfg
-    early_config._inicache.clear()
-    args[:] = early_config._validate_args(early_config.getini("addopts"), "via addopts config") + args
-    early_config.known_args_namespace = parser.parse_known_args(args, namespace=copy.copy(early_config.option))
-    early_config.known_args_namespace.confcutdir = str(inipath.parent)
-    early_config._configure_python_path()
-
-
 def _active(config) -> bool:
     """Whether this run is the suite's: its project's ini sets one of our keys, or one of our options is given."""
-    return (any(key in config.inicfg for key in OPTIONS.values())
+    return (any(config.getini(option.key) is not None for option in OPTIONS.values())
             or any(config.getoption(name) is not None for name in OPTIONS) or config.getoption("--no-claims-cache"))
 
 
-def _folder(config, name: str) -> Path:
-    """A folder option: relative to where pytest was started when given on the command line, else to the ini's."""
+def _option(config, name: str):
+    """An option's value: the command line's, else the ini file's, else its default."""
+    for value in (config.getoption(name), config.getini(OPTIONS[name].key)):
+        if value is not None:
+            return value
+    return OPTIONS[name].default
+
+
+def _path(config, name: str) -> Path | None:
+    """A path option: relative to where pytest was started when given on the command line, else to the ini file's
+    folder; None when neither gives one and it has no default."""
     given = config.getoption(name)
     if given is not None:
+        _refuse_folder_taken_for_a_test_path(config, name, given)
         return Path(config.invocation_params.dir, Path(given).expanduser())
-    return Path(config.rootpath, config.getini(OPTIONS[name]))
+    value = _option(config, name)
+    return None if value is None else Path(config.rootpath, Path(value).expanduser())
+
+
+def _refuse_folder_taken_for_a_test_path(config, name: str, given: str) -> None:
+    """pytest finds its rootdir and ini file before it loads installed plugins, so in `--claims-artifacts DIR`, with a
+    space, it takes an existing DIR outside the project for a test path and misses the project's ini file (it finds
+    none, or the one above DIR). The `=` form is read right: ask for it, in one line, rather than run without the
+    project's settings."""
+    args = list(config.invocation_params.args)
+    spaced = any(a == name and b == given for a, b in zip(args, args[1:]))
+    path = Path(config.invocation_params.dir, Path(given).expanduser()).resolve()
+    project = None if config.inipath is None else config.inipath.parent.resolve()
+    if spaced and path.is_dir() and (project is None or not path.is_relative_to(project)):
+        raise pytest.UsageError(f"{name} {given}: pytest takes an existing folder outside the project, after a space, "
+                                f"for a test path; write {name}={given}")
+
+
+def _earlier_findings(path: Path | None) -> tuple[Path, dict] | None:
+    """The findings.json to compare this run's with, read now: a bad path fails before any test runs."""
+    from lib.compare import read_findings
+
+    return None if path is None else (path, read_findings(path))
 
 
 def pytest_configure(config):
@@ -103,16 +125,16 @@ def pytest_configure(config):
     from lib import settings
     from lib.cache import ExperimentCache
 
-    option = lambda name: config.getoption(name) if config.getoption(name) is not None else config.getini(OPTIONS[name])
     try:
         config.stash[SETTINGS] = {
-            "seed": settings.parse_seed(option("--claims-seed")),
-            "artifacts": settings.prepare_writable_dir(_folder(config, "--artifacts")),
-            "device": settings.parse_device(option("--device")),
+            "seed": settings.parse_seed(_option(config, "--claims-seed")),
+            "artifacts": settings.prepare_writable_dir(_path(config, "--claims-artifacts")),
+            "device": settings.parse_device(_option(config, "--claims-device")),
             "threads_per_process": settings.set_thread_count(_xdist_workers(config) or _worker_count(config)),
             "cache": None if config.getoption("--no-claims-cache") else settings.prepare_writable_dir(
-                _folder(config, "--claims-cache"), "claims cache folder"),
-            "cache_max": cache_limit.parse_size(option("--claims-cache-max")),
+                _path(config, "--claims-cache"), "claims cache folder"),
+            "cache_max": cache_limit.parse_size(_option(config, "--claims-cache-max")),
+            "compare": _earlier_findings(_path(config, "--claims-compare")),
             "started_at": time.time(),  # cache entries used since then belong to this run: never pruned
         }
     except ValueError as error:
@@ -120,7 +142,7 @@ def pytest_configure(config):
     config.stash[CACHE] = ExperimentCache(config.stash[SETTINGS]["cache"])
     config.stash[COLLECTOR] = FindingsCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "claims-findings")
-    if config.option.verbose >= 0 and not hasattr(config, "workerinput"):  # quiet under -q and in xdist workers
+    if config.getoption("verbose") >= 0 and not hasattr(config, "workerinput"):  # quiet under -q and in xdist workers
         progress.set_reporter(lambda text: _progress_line(config, text))
 
 
@@ -295,8 +317,9 @@ def pytest_sessionfinish(session):
     for finding in collector.findings:
         finding.run = run
     previous, warning = record.read_previous(root / "findings.json")
-    merged = record.merge(previous, collector.findings, full_run=collector.claims_left_out == 0)
-    config.stash[RECORD] = (merged, run, warning)
+    full_run = collector.claims_left_out == 0
+    merged = record.merge(previous, collector.findings, full_run=full_run)
+    config.stash[RECORD] = (merged, run, warning, _compared(config, collector.findings, full_run))
     atomic.write_text(root / "findings.json", report.findings_json(merged, _environment(config)))
     atomic.write_text(root / "FINDINGS.md", report.findings_markdown(merged, run))
     atomic.write_text(root / "index.html", html_report.render(merged, run))
@@ -330,7 +353,7 @@ def pytest_terminal_summary(terminalreporter, config):
         return
     from lib import report
 
-    merged, run, warning = config.stash[RECORD]
+    merged, run, warning, compared = config.stash[RECORD]
     terminalreporter.section("claims: findings")
     if warning:
         terminalreporter.write_line(f"warning: {warning}", yellow=True)
@@ -341,6 +364,20 @@ def pytest_terminal_summary(terminalreporter, config):
     if PRUNED in config.stash:
         terminalreporter.write_line(_cache_line(config.stash[CACHE].folder, config.stash[PRUNED],
                                                 config.stash[SETTINGS]["cache_max"]))
+    if compared:
+        terminalreporter.section("claims: compared")
+        for line in compared:
+            terminalreporter.write_line(line)
+
+
+def _compared(config, findings: list, full_run: bool) -> list[str]:
+    """--claims-compare's lines: this run's findings against the earlier findings.json ([] without the option)."""
+    if config.stash[SETTINGS]["compare"] is None:
+        return []
+    from lib.compare import report
+
+    path, earlier = config.stash[SETTINGS]["compare"]
+    return report(path, earlier, {f.id: json.loads(f.to_json()) for f in findings}, full_run)
 
 
 def _cache_line(folder, pruned: cache_limit.Pruned, cap: int) -> str:

@@ -22,7 +22,7 @@ from lib.naming import require_count
 from lib.sweep import describe, project_version, sweep
 
 
-DEVICE_FORM = re.compile(r"cpu|cuda(:\d+)?")  # what pytest --device takes; whether it exists is the seed's machine's
+DEVICE_FORM = re.compile(r"cpu|cuda(:\d+)?")  # what pytest --claims-device takes; whether it exists is the seed's machine's
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", default=None, help="one experiment cache folder every worker shares "
                         "(default: each worker's project cache)")
     parser.add_argument("--slow", action="store_true", help="run the slow studies too (pytest --claims-slow)")
-    parser.add_argument("--device", default=None, help="torch device of every seed's run (pytest --device): cpu or "
+    parser.add_argument("--device", default=None, help="torch device of every seed's run (pytest --claims-device): cpu or "
                         "cuda[:N] (default: the suite's, cpu)")
     parser.add_argument("--artifacts", default=None, help="keep each seed's findings under DIR/seed-S")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table's data to this file")
@@ -107,7 +107,7 @@ def main(argv=None) -> int:
     options = ["-m", args.markers, *(["-k", args.keyword] if args.keyword else []),
                *(["-n", str(xdist)] if xdist else []), *(["--claims-slow"] if args.slow else []),
                *(["--claims-cache", str(Path(args.cache).resolve())] if args.cache else []),
-               *(["--device", args.device] if args.device else [])]
+               *(["--claims-device", args.device] if args.device else [])]
     root = (Path(args.artifacts) if args.artifacts else Path(tempfile.mkdtemp(prefix="claims-stability-"))).resolve()
     version = project_version()  # the code the seeds start from (the tree may change while a long sweep runs)
     started = time.perf_counter()

@@ -63,7 +63,7 @@ def run_seed(seed: int, folder: Path, options: list[str], cores: int | None = No
     """Run the claims at one root seed, findings into folder."""
     started = time.perf_counter()
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--claims-seed", str(seed),
-               "--artifacts", str(folder), *options]
+               "--claims-artifacts", str(folder), *options]
     environment = os.environ | ({CORES_VARIABLE: str(cores)} if cores else {})
     result = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT, env=environment)
     seconds = time.perf_counter() - started

@@ -85,9 +85,9 @@ def test_cuda_devices_are_accepted_only_up_to_the_count_torch_sees(monkeypatch):
 
 
 def test_an_unknown_device_stops_a_pytest_run_with_a_usage_error(tmp_path):
-    """--device mps on the suite's own pytest: exit code 4 (usage error) and one line, before any test runs."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "-m", "claims", "-p", "no:cacheprovider", "--device", "mps",
-                             "--artifacts", str(tmp_path / "out"), "--claims-cache", str(tmp_path / "cache")],
+    """--claims-device mps on the suite's own pytest: exit code 4 (usage error) and one line, before any test runs."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "-m", "claims", "-p", "no:cacheprovider", "--claims-device", "mps",
+                             "--claims-artifacts", str(tmp_path / "out"), "--claims-cache", str(tmp_path / "cache")],
                             cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
     assert result.returncode == pytest.ExitCode.USAGE_ERROR == 4
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]

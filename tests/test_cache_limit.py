@@ -85,7 +85,7 @@ CLAIM = ["-m", "claims", "-k", "he_preserves_relu"]  # a fast claim with two cac
 def claims_run(tmp_path: Path, seed: int, cache: str, *extra: str) -> dict:
     artifacts = tmp_path / f"artifacts-{seed}-{cache}"
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *CLAIM, "--claims-seed", str(seed),
-                    "--claims-cache", str(tmp_path / cache), "--artifacts", str(artifacts), *extra],
+                    "--claims-cache", str(tmp_path / cache), "--claims-artifacts", str(artifacts), *extra],
                    cwd=REPO, check=True, capture_output=True)
     finding = json.loads((artifacts / "findings.json").read_text())["findings"][0]
     return {k: finding[k] for k in ("verdict", "summary", "measured")}

@@ -126,7 +126,7 @@ def runs(tmp_path_factory):
         if name not in done:
             subset = " or ".join(ACTIVE[module][0] for module in modules)
             command = [sys.executable, "-m", "pytest", "claims", "-m", "claims", "-q", "-p", "no:cacheprovider",
-                       "-k", subset, "--claims-seed", str(SEED), "--artifacts", str(root / name),
+                       "-k", subset, "--claims-seed", str(SEED), "--claims-artifacts", str(root / name),
                        "--claims-cache", str(root / f"{name}-cache"), *options]
             extra = {k: v.replace("{root}", str(root)) for k, v in (env or {}).items()}
             result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env={**base, **extra})

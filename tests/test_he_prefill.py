@@ -100,4 +100,4 @@ def test_the_sweep_passes_its_device_to_every_seed(monkeypatch, tmp_path):
 
     monkeypatch.setattr(stability, "sweep", fake_sweep)
     stability.main(["--seeds", "3", "--device", "cuda:1", "--artifacts", str(tmp_path)])
-    assert asked["options"][-2:] == ["--device", "cuda:1"]
+    assert asked["options"][-2:] == ["--claims-device", "cuda:1"]

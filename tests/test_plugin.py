@@ -1,8 +1,10 @@
 """The suite's plugin as a user meets it: options, failure messages, findings files, xdist."""
+import ast
 import json
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from xml.etree import ElementTree
 from pathlib import Path
@@ -64,7 +66,7 @@ def test_inconclusive_inside_a_refuted_claim(finding):
 @pytest.fixture
 def project(pytester):
     pytester.makeini(f"[pytest]\npythonpath = {REPO}\naddopts = --strict-markers\n"
-                     "markers =\n    claims: c\n    slow: s\nartifacts = out\nclaims_seed = 5\n")
+                     "markers =\n    claims: c\n    slow: s\nclaims_artifacts = out\nclaims_seed = 5\n")
     pytester.makepyfile(test_claims=CLAIM_TESTS)
     return pytester
 
@@ -116,8 +118,8 @@ def test_xdist_gives_the_same_findings_as_a_serial_run(project):
 @pytest.mark.parametrize("args, message", [
     (["--claims-seed", "abc"], "claims seed 'abc' is not an integer"),
     (["--claims-seed", "-3"], "claims seed '-3' is negative"),
-    (["--artifacts", "/proc/no-such-place"], "artifacts folder '/proc/no-such-place' cannot be written"),
-    (["--device", "tpu"], "device 'tpu'"),
+    (["--claims-artifacts", "/proc/no-such-place"], "artifacts folder '/proc/no-such-place' cannot be written"),
+    (["--claims-device", "tpu"], "device 'tpu'"),
     (["--claims-cache-max", "lots"], "cache size 'lots' is not a size; give a number with a unit: 500MB, 2GB"),
 ])
 def test_bad_options_stop_the_run_with_one_line(project, args, message):
@@ -127,12 +129,61 @@ def test_bad_options_stop_the_run_with_one_line(project, args, message):
     assert not (project.path / "out" / "findings.json").exists()
 
 
-def test_artifacts_with_a_space_go_to_an_existing_folder_outside_the_project(project, tmp_path_factory):
+def test_artifacts_go_to_an_existing_folder_outside_the_project(project, tmp_path_factory):
     outside = tmp_path_factory.mktemp("elsewhere")
-    result = project.runpytest_subprocess("--artifacts", str(outside))
+    result = project.runpytest_subprocess(f"--claims-artifacts={outside}")
     result.assert_outcomes(passed=1, failed=1, xfailed=1)
     assert f"rootdir: {project.path}" in result.stdout.str()
     assert {p.name for p in outside.iterdir()} >= {"findings.json", "FINDINGS.md", "index.html", "fake-supported"}
+
+
+def test_a_folder_outside_the_project_after_a_space_asks_for_the_equals_form(project, tmp_path_factory):
+    """pytest reads the folder after a space as a test path before it loads the plugin (and then misses the project's
+    ini file): one line saying so, not a run without the project's settings."""
+    outside = tmp_path_factory.mktemp("elsewhere")
+    result = project.runpytest_subprocess("--claims-artifacts", str(outside))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"write --claims-artifacts={outside}" in result.stderr.str() and not list(outside.iterdir())
+
+
+def test_compare_lists_what_changed_against_an_earlier_findings_file(project, tmp_path):
+    project.runpytest_subprocess()
+    earlier = json.loads((project.path / "out" / "findings.json").read_text())
+    supported = next(f for f in earlier["findings"] if f["id"] == "fake-supported")
+    supported["verdict"] = "refuted"
+    supported["measured"]["rate"] = {"value": 0.5, "low": 0.45, "high": 0.55, "n": 1000}
+    (tmp_path / "earlier.json").write_text(json.dumps(earlier))
+    result = project.runpytest_subprocess(f"--claims-compare={tmp_path / 'earlier.json'}")
+    result.stdout.fnmatch_lines(["*claims: compared*", "*2 differences", "fake-supported: verdict refuted → supported",
+                                 "fake-supported: rate 0.5 [0.45, 0.55] (n = 1000) → 0.881 [0.86, 0.9] (n = 1000)"])
+    same = project.runpytest_subprocess(f"--claims-compare={project.path / 'out' / 'findings.json'}")
+    assert "no verdict changed and no number moved outside its interval" in same.stdout.str()
+
+
+def test_compare_with_an_unreadable_file_stops_before_any_test(project, tmp_path):
+    result = project.runpytest_subprocess(f"--claims-compare={tmp_path / 'none.json'}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "cannot compare with" in result.stderr.str() and "not a readable findings.json" in result.stderr.str()
+
+
+def test_the_plugin_uses_public_pytest_api_only():
+    """No `_pytest` import and no assignment to an underscore attribute: pytest's private state may change in any
+    release."""
+    tree = ast.parse((REPO / "pytest_claims.py").read_text())
+    imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    names = [a.name for n in imports for a in n.names] + [n.module or "" for n in imports if isinstance(n, ast.ImportFrom)]
+    assert not [name for name in names if name.split(".")[0] == "_pytest"]
+    targets = [t for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))
+               for t in (n.targets if isinstance(n, ast.Assign) else [n.target])]
+    attributes = [a for t in targets for a in ast.walk(t) if isinstance(a, ast.Attribute)]
+    assert not [a.attr for a in attributes if a.attr.startswith("_")]
+
+
+def test_every_option_and_ini_key_is_prefixed_claims(pytestconfig):
+    group = pytestconfig.pluginmanager.get_plugin("claims")
+    names = [name for name in group.OPTIONS] + ["--no-claims-cache", "--claims-slow"]
+    assert all(name.startswith(("--claims-", "--no-claims-")) for name in names)
+    assert all(option.key.startswith("claims_") for option in group.OPTIONS.values())
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
@@ -172,7 +223,7 @@ def test_junit_xml_carries_each_claims_verdict_summary_and_figures(project):
 
 
 def test_slow_studies_are_skipped_saying_why_unless_asked_for(pytester):
-    pytester.makeini("[pytest]\nartifacts = out\nmarkers =\n    slow: s\n")
+    pytester.makeini("[pytest]\nclaims_artifacts = out\nmarkers =\n    slow: s\n")
     pytester.makepyfile(test_study="import pytest\n\n@pytest.mark.slow\ndef test_study():\n    assert True\n")
     skipped = pytester.runpytest_subprocess("-rs")
     skipped.assert_outcomes(skipped=1)
@@ -215,7 +266,7 @@ def test_the_html_report_opens_in_a_real_browser_with_every_image_loaded(project
 def test_no_test_in_tests_carries_the_claims_mark():
     """`pytest -m claims` does not collect tests/ (conftest.py): safe while none of its tests is a claim. The same
     selection, spelt so that conftest.py does not recognise it, collects tests/ and must find no test."""
-    result = subprocess.run(["python", "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m",
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m",
                              "(claims)", "tests"], cwd=REPO, capture_output=True, text=True)
     deselected = re.search(r"no tests collected \((\d+) deselected\)", result.stdout)
     assert result.returncode == 5 and deselected and int(deselected.group(1)) > 0, result.stdout[-2000:]
@@ -223,7 +274,7 @@ def test_no_test_in_tests_carries_the_claims_mark():
 
 def test_claims_alone_leave_tests_uncollected():
     """`pytest -m claims` collects claims/ alone: nothing is collected only to be deselected."""
-    result = subprocess.run(["python", "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m",
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "-m",
                              "claims"], cwd=REPO, capture_output=True, text=True)
     collected = [line for line in result.stdout.splitlines() if "::" in line]
     assert result.returncode == 0 and collected and all(line.startswith("claims/") for line in collected)
