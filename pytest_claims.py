@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import pytest
 
-from lib import atomic, cache_limit, progress
+from lib.framework import atomic, cache_limit, progress
 
 COLLECTOR = pytest.StashKey["FindingsCollector"]()
 SETTINGS = pytest.StashKey[dict]()
@@ -100,21 +100,24 @@ def _path(config, name: str) -> Path | None:
 
 def _refuse_folder_taken_for_a_test_path(config, name: str, given: str) -> None:
     """pytest finds its rootdir and ini file before it loads installed plugins, so in `--claims-artifacts DIR`, with a
-    space, it takes an existing DIR outside the project for a test path and misses the project's ini file (it finds
-    none, or the one above DIR). The `=` form is read right: ask for it, in one line, rather than run without the
-    project's settings."""
+    space, it takes an existing DIR outside the project for a test path and looks for the ini file from there: it finds
+    none, or one above DIR, not the project's. The `=` form is read right: ask for it, in one line, rather than run
+    without the project's settings."""
     args = list(config.invocation_params.args)
     spaced = any(a == name and b == given for a, b in zip(args, args[1:]))
-    path = Path(config.invocation_params.dir, Path(given).expanduser()).resolve()
-    project = None if config.inipath is None else config.inipath.parent.resolve()
-    if spaced and path.is_dir() and (project is None or not path.is_relative_to(project)):
+    folder = Path(config.invocation_params.dir, Path(given).expanduser()).resolve()
+    if not (spaced and folder.is_dir()):
+        return
+    ini_folder = None if config.inipath is None else config.inipath.parent.resolve()
+    if ini_folder is None or (folder.is_relative_to(ini_folder)
+                              and not Path(config.invocation_params.dir).resolve().is_relative_to(ini_folder)):
         raise pytest.UsageError(f"{name} {given}: pytest takes an existing folder outside the project, after a space, "
                                 f"for a test path; write {name}={given}")
 
 
 def _earlier_findings(path: Path | None) -> tuple[Path, dict] | None:
     """The findings.json to compare this run's with, read now: a bad path fails before any test runs."""
-    from lib.compare import read_findings
+    from lib.framework.compare import read_findings
 
     return None if path is None else (path, read_findings(path))
 
@@ -122,15 +125,16 @@ def _earlier_findings(path: Path | None) -> tuple[Path, dict] | None:
 def pytest_configure(config):
     if not _active(config):
         return
-    from lib import settings
-    from lib.cache import ExperimentCache
+    from lib.engine import device
+    from lib.framework import settings
+    from lib.framework.cache import ExperimentCache
 
     try:
         config.stash[SETTINGS] = {
             "seed": settings.parse_seed(_option(config, "--claims-seed")),
             "artifacts": settings.prepare_writable_dir(_path(config, "--claims-artifacts")),
-            "device": settings.parse_device(_option(config, "--claims-device")),
-            "threads_per_process": settings.set_thread_count(_xdist_workers(config) or _worker_count(config)),
+            "device": device.parse_device(_option(config, "--claims-device")),
+            "threads_per_process": device.set_thread_count(_xdist_workers(config) or _worker_count(config)),
             "cache": None if config.getoption("--no-claims-cache") else settings.prepare_writable_dir(
                 _path(config, "--claims-cache"), "claims cache folder"),
             "cache_max": cache_limit.parse_size(_option(config, "--claims-cache-max")),
@@ -184,7 +188,7 @@ def run_settings(pytestconfig) -> dict:
 
 @pytest.fixture(scope="session")
 def experiment_cache(pytestconfig) -> ExperimentCache:
-    """The experiment cache of this run (lib/cache.py): each expensive experiment computed once."""
+    """The experiment cache of this run (lib/framework/cache.py): each expensive experiment computed once."""
     _settings(pytestconfig)
     return pytestconfig.stash[CACHE]
 
@@ -197,7 +201,7 @@ def device(run_settings) -> str:
 @pytest.fixture(scope="session")
 def seeds(run_settings):
     """seeds(claim_id): the claim's SeedSequence, from the root seed and the claim id."""
-    from lib.seeding import claim_seed_sequence
+    from lib.framework.seeding import claim_seed_sequence
 
     return lambda claim_id: claim_seed_sequence(run_settings["seed"], claim_id)
 
@@ -205,13 +209,13 @@ def seeds(run_settings):
 class Artifacts:
     """Saves one test's figures as PNG under <artifacts>/<claim id>/ and remembers their paths
     (relative to the artifacts folder, as findings record them); a figure drawn before from the same values comes
-    from the experiment cache's folder, store (lib.figure_store), when there is one."""
+    from the experiment cache's folder, store (lib.framework.figure_store), when there is one."""
 
     def __init__(self, root: Path, store: Path | None = None):
         self.root, self.store, self.paths = root, store, []
 
     def save(self, claim_id: str, name: str, figure) -> str:
-        from lib.plots import save_figure
+        from lib.framework.plots import save_figure
 
         path = save_figure(figure, self.root / claim_id / f"{name}.png", self.store)
         self.paths.append(str(path.relative_to(self.root)))
@@ -248,7 +252,7 @@ class FindingRecorder:
         self.node.user_properties += [("finding", finding.to_json()), ("verdict", finding.verdict),
                                       ("summary", finding.summary), ("figures", " ".join(finding.artifacts))]
         if finding.verdict == "refuted":
-            from lib.findings import ClaimRefuted
+            from lib.framework.findings import ClaimRefuted
 
             raise ClaimRefuted(finding)
         if finding.verdict != "supported":
@@ -271,7 +275,7 @@ class FindingsCollector:
 
     def pytest_runtest_logreport(self, report):
         if report.when == "call" and any(name == "finding" for name, _ in report.user_properties):
-            from lib.findings import Finding
+            from lib.framework.findings import Finding
 
             self.findings += [Finding.from_json(value) for name, value in report.user_properties if name == "finding"]
 
@@ -290,7 +294,7 @@ def pytest_runtest_makereport(item, call):
     attach each claim's figures to its row."""
     outcome = yield
     report = outcome.get_result()
-    findings = sys.modules.get("lib.findings")  # imported by whatever raised a ClaimRefuted
+    findings = sys.modules.get("lib.framework.findings")  # imported by whatever raised a ClaimRefuted
     if report.failed and call.excinfo is not None and findings and call.excinfo.errisinstance(findings.ClaimRefuted):
         report.longrepr = str(call.excinfo.value)
     html = item.config.pluginmanager.get_plugin("html")
@@ -310,7 +314,7 @@ def pytest_sessionfinish(session):
         config.workeroutput["claims_left_out"] = config.stash[COLLECTOR].claims_left_out
     if COLLECTOR not in config.stash or hasattr(config, "workerinput") or not config.stash[COLLECTOR].findings:
         return
-    from lib import html_report, record, report
+    from lib.framework import html_report, record, report
 
     collector, root = config.stash[COLLECTOR], config.stash[SETTINGS]["artifacts"]
     run = record.this_run(config.stash[SETTINGS]["seed"], _command(config), config.rootpath)
@@ -338,7 +342,7 @@ def _command(config) -> str:
 
 
 def _environment(config) -> dict:
-    from lib import environment
+    from lib.engine import environment
 
     run = config.stash[SETTINGS]
     return {
@@ -351,7 +355,7 @@ def _environment(config) -> dict:
 def pytest_terminal_summary(terminalreporter, config):
     if RECORD not in config.stash:
         return
-    from lib import report
+    from lib.framework import report
 
     merged, run, warning, compared = config.stash[RECORD]
     terminalreporter.section("claims: findings")
@@ -374,7 +378,7 @@ def _compared(config, findings: list, full_run: bool) -> list[str]:
     """--claims-compare's lines: this run's findings against the earlier findings.json ([] without the option)."""
     if config.stash[SETTINGS]["compare"] is None:
         return []
-    from lib.compare import report
+    from lib.framework.compare import report
 
     path, earlier = config.stash[SETTINGS]["compare"]
     return report(path, earlier, {f.id: json.loads(f.to_json()) for f in findings}, full_run)

@@ -3,15 +3,15 @@
 import pytest
 
 from claims.lab3_common import DIGITS_PER_CLASS, NETWORKS
-from lib.data import mnist_sample, stratified_subset
-from lib.lab3 import InitSetting, probe_lab3_cached
-from lib.lu import lab_runs
-from lib.seeding import child, network_seeds
+from lib.protocols.data import mnist_sample, stratified_subset
+from lib.protocols.lab3 import InitSetting, probe_lab3_cached
+from lib.protocols.lu import lab_runs
+from lib.framework.seeding import child, network_seeds
 
 
 @pytest.fixture(scope="module")
 def lu(seeds, device, experiment_cache):
-    """lu(protocol, first_run=0) -> LuRun (lib.lu.lab_runs): run k has the same seeds in every setting, each block
+    """lu(protocol, first_run=0) -> LuRun (lib.protocols.lu.lab_runs): run k has the same seeds in every setting, each block
     trained once, through the experiment cache."""
     return lab_runs(experiment_cache, seeds("dying-relu"), device)
 

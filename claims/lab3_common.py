@@ -9,8 +9,8 @@ the R networks (alpha = 0.01 per comparison).
 """
 import numpy as np
 
-from lib import plots
-from lib.lab3 import LAYER_NAMES, InitSetting
+from lib.framework import plots
+from lib.protocols.lab3 import LAYER_NAMES, InitSetting
 
 NETWORKS = 50
 DIGITS_PER_CLASS = 100

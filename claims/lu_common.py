@@ -6,17 +6,17 @@ output), 1-D input and output, 3,000 points a run from U(−√7, √7), minibat
 lr 1e-3, 100 epochs, He-normal weights and zero biases, 1,000 runs per setting, each with its own
 init, data and shuffles. Run k uses the same seeds in every setting, so settings differ only in
 what the protocol changes. Collapse: the output's range over a 2,001-point grid of the domain is at
-most 1e-3 of the target's range there (lib/collapse.py), reported at several tolerances too.
+most 1e-3 of the target's range there (lib/protocols/collapse.py), reported at several tolerances too.
 The 100 epochs: the ReLU collapse fraction is flat from about epoch 30 and the healthy runs' median
 loss from about epoch 100 (figure collapse_vs_epoch of lu-relu-collapse-over-90).
 """
 from functools import cache
 
-from lib.collapse import HEADLINE_TOLERANCE, collapse_count, collapsed_fractions
-from lib.lu import LAB_SNAPSHOTS, LuProtocol, blocks
-from lib.sequential import STAGES, SequentialRateRule, decide_sequentially
-from lib.stats import rate_interval, rate_verdict
-from lib.targets import grid
+from lib.protocols.collapse import HEADLINE_TOLERANCE, collapse_count, collapsed_fractions
+from lib.protocols.lu import LAB_SNAPSHOTS, LuProtocol, blocks
+from lib.framework.sequential import STAGES, SequentialRateRule, decide_sequentially
+from lib.framework.stats import rate_interval, rate_verdict
+from lib.protocols.targets import grid
 
 TARGETS = ("f1", "f2", "f3")
 RELU = LuProtocol()
@@ -31,7 +31,7 @@ GRID = grid()
 
 def sequential_collapse(lu, protocol: LuProtocol, rule: SequentialRateRule):
     """Decide 'collapse rate > threshold' sequentially: the protocol's runs (the first stage), then the runs up to
-    each next stage, trained and counted in blocks of at most lib.lu.BLOCK_RUNS (memory stays bounded however
+    each next stage, trained and counted in blocks of at most lib.protocols.lu.BLOCK_RUNS (memory stays bounded however
     high the rule's cap), each block once."""
     first_run = dict(zip(rule.stages, [0, *rule.stages]))
 

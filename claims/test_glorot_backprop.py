@@ -10,15 +10,15 @@ Protocol: family A's Lab3 MLP (784 → linear 100 → 5 × [100 + tanh] → 10, 
 import numpy as np
 import pytest
 
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.data import mnist_sample, stratified_subset
-from lib.findings import Claim, paper
-from lib.jacobian import lab3_tanh_singular_values_cached
-from lib.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
-from lib.seeding import child, network_seeds
-from lib.sequential import SequentialBandRule, decide_band_sequentially
-from lib.stats import geometric_mean_interval, mean_interval
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.protocols.data import mnist_sample, stratified_subset
+from lib.framework.findings import Claim, paper
+from lib.protocols.jacobian import lab3_tanh_singular_values_cached
+from lib.protocols.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
+from lib.framework.seeding import child, network_seeds
+from lib.framework.sequential import SequentialBandRule, decide_band_sequentially
+from lib.framework.stats import geometric_mean_interval, mean_interval
 
 pytestmark = pytest.mark.claims
 

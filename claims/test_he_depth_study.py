@@ -18,10 +18,10 @@ from claims.he_common import (
     diverged,
     epochs_to_threshold,
 )
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.findings import Claim, ClaimRefuted, paper
-from lib.stats import mean_interval
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.framework.findings import Claim, ClaimRefuted, paper
+from lib.framework.stats import mean_interval
 
 pytestmark = pytest.mark.claims
 

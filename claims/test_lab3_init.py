@@ -16,12 +16,12 @@ from claims.lab3_common import (
     step_ratios,
     violins,
 )
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.findings import Claim
-from lib.lab3 import LAYER_NAMES
-from lib.stats import geometric_mean_interval, mean_interval
-from lib.theory import tanh_small_signal_gain
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.framework.findings import Claim
+from lib.protocols.lab3 import LAYER_NAMES
+from lib.framework.stats import geometric_mean_interval, mean_interval
+from lib.protocols.theory import tanh_small_signal_gain
 
 pytestmark = pytest.mark.claims
 

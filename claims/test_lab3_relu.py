@@ -4,12 +4,12 @@ claims/lab3_common.py.
 import pytest
 
 from claims.lab3_common import CONFIDENCE, HE, NORMAL, XAVIER, gradient_lines, setup_for, violins
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.findings import Claim
-from lib.lab3 import LAYER_NAMES, InitSetting
-from lib.stats import per_step_gain
-from lib.theory import relu_gain
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.framework.findings import Claim
+from lib.protocols.lab3 import LAYER_NAMES, InitSetting
+from lib.framework.stats import per_step_gain
+from lib.protocols.theory import relu_gain
 
 pytestmark = pytest.mark.claims
 

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from claims.lu_common import CONFIDENCE, GRID, RELU, TARGETS, setup_for
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.collapse import born_dead_cached, collapsed, dead_layers, first_dead_layer
-from lib.findings import Claim, paper
-from lib.seeding import seed_for
-from lib.stats import matches_rate, mean_interval, rate_interval
-from lib.theory import born_dead_probability
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.protocols.collapse import born_dead_cached, collapsed, dead_layers, first_dead_layer
+from lib.framework.findings import Claim, paper
+from lib.framework.seeding import seed_for
+from lib.framework.stats import matches_rate, mean_interval, rate_interval
+from lib.protocols.theory import born_dead_probability
 
 pytestmark = pytest.mark.claims
 

@@ -22,12 +22,12 @@ from claims.lu_common import (
     sequential_collapse,
     setup_for,
 )
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.collapse import HEADLINE_TOLERANCE, TOLERANCES, collapse_count, collapsed, collapsed_runs, output_range
-from lib.findings import Claim, combine_verdicts, paper
-from lib.stats import lower_in_every_group
-from lib.targets import FORMULAS, get_target
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.protocols.collapse import HEADLINE_TOLERANCE, TOLERANCES, collapse_count, collapsed, collapsed_runs, output_range
+from lib.framework.findings import Claim, combine_verdicts, paper
+from lib.framework.stats import lower_in_every_group
+from lib.protocols.targets import FORMULAS, get_target
 
 pytestmark = pytest.mark.claims
 
@@ -140,7 +140,7 @@ REDUCES = Claim(
 
 
 def reduces_verdict(relu_collapsed: dict, leaky_collapsed: dict) -> tuple[bool, dict]:
-    """Per target, paired runs' collapsed flags: McNemar's test in every target (lib.stats.lower_in_every_group)."""
+    """Per target, paired runs' collapsed flags: McNemar's test in every target (lib.framework.stats.lower_in_every_group)."""
     return lower_in_every_group(relu_collapsed, leaky_collapsed, CONFIDENCE)
 
 

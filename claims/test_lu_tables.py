@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from claims.lu_common import CONFIDENCE, RELU, lab_answer, sequential_collapse, setup_for
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.collapse import collapsed_runs
-from lib.findings import Claim, ClaimRefuted
-from lib.lu import LuProtocol
-from lib.sequential import SequentialRateRule, doubling_stages
-from lib.stats import paired_rate_difference, rate_interval
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.protocols.collapse import collapsed_runs
+from lib.framework.findings import Claim, ClaimRefuted
+from lib.protocols.lu import LuProtocol
+from lib.framework.sequential import SequentialRateRule, doubling_stages
+from lib.framework.stats import paired_rate_difference, rate_interval
 
 pytestmark = pytest.mark.claims
 
@@ -95,7 +95,7 @@ VARIANTS = 5 + len(EPOCH_VARIANTS)  # the default, four one-change variants, and
 AT_90 = (0.895, 0.905)
 SENSITIVITY_CAP = 128_000  # where every count takes one of the three outcomes (below)
 # one variant not above 90% refutes the claim: that side is taken at 0.05 / VARIANTS (Bonferroni); at 128,000 runs
-# every count takes one of the three outcomes (lib.sequential.undecided_at_the_cap, tests/test_sequential.py)
+# every count takes one of the three outcomes (lib.framework.sequential.undecided_at_the_cap, tests/test_sequential.py)
 SENSITIVITY_RULE = SequentialRateRule(threshold=0.90, stages=doubling_stages(SENSITIVITY_CAP), alpha=0.05,
                                       refute_alpha=0.05 / VARIANTS, at_band=AT_90)
 OUTCOMES = {"supported": "above 90%", "refuted": "below 90%", "at": "at 90%", "inconclusive": "undecided"}

@@ -1,6 +1,6 @@
 """Family B, the cure: Lu et al. 2020's randomized asymmetric initialization (RAI) against He normal.
 
-RAI (lib.initializers.rai), per layer and output neuron: [weights | bias] ~ N(0, 0.6007² / fan_in), then one of
+RAI (lib.nets.initializers.rai), per layer and output neuron: [weights | bias] ~ N(0, 0.6007² / fan_in), then one of
 the fan_in + 1 entries, picked uniformly, replaced by a Beta(2, 1) draw, so one parameter of each neuron is sure
 to be positive (the others are symmetric). Source: the procedure docs/claims.md D gives, as several public implementations that cite the paper write it
 (secondary): the body of arXiv 1903.06733 v3, and so its RAI section, its bound and its tables, could not be read
@@ -10,15 +10,15 @@ runs of claims/test_lu_headline.py, so the two settings differ only in the initi
 import numpy as np
 import pytest
 
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.collapse import HEADLINE_TOLERANCE, born_constant_cached, collapse_count, collapsed_runs, output_range
-from lib.findings import Claim, paper
-from lib.initializers import LAYER_INITIALIZERS, beta_2_1, rai
-from lib.lu import LAB_SNAPSHOTS, LuProtocol, run_lu_cached
-from lib.seeding import child, seed_for
-from lib.stats import less_often, lower_in_every_group, rate_interval, rate_ratio
-from lib.targets import grid
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.protocols.collapse import HEADLINE_TOLERANCE, born_constant_cached, collapse_count, collapsed_runs, output_range
+from lib.framework.findings import Claim, paper
+from lib.nets.initializers import LAYER_INITIALIZERS, beta_2_1, rai
+from lib.protocols.lu import LAB_SNAPSHOTS, LuProtocol, run_lu_cached
+from lib.framework.seeding import child, seed_for
+from lib.framework.stats import less_often, lower_in_every_group, rate_interval, rate_ratio
+from lib.protocols.targets import grid
 
 pytestmark = pytest.mark.claims
 
@@ -114,7 +114,7 @@ def collapse_story(anatomies: dict) -> str:
 
 def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, experiment_cache, monkeypatch):
     """Negative control: RAI with its asymmetric entry made negative must not pass as lowering collapse (f1). Its
-    runs are cached like any other: the key holds negative_rai's own source (lib.initializers.code_digest)."""
+    runs are cached like any other: the key holds negative_rai's own source (lib.nets.initializers.code_digest)."""
     monkeypatch.setitem(LAYER_INITIALIZERS, "negative_rai", negative_rai)
     protocol = HE.but(target="f1", weight_init="negative_rai", bias_init="negative_rai")
     broken = run_lu_cached(experiment_cache, protocol, child(seeds("dying-relu"), "f1"), losses=False)

@@ -2,7 +2,7 @@
 
 Protocol: a square MLP of 32 layers of width 100, zero biases, 100 networks per setting, fed 500 input vectors
 whose entries are iid N(μ, ν) off the fixed point: (μ, ν) = (1, 3) and (−0.5, 0.1). Per network and layer, the
-mean and the variance of the activations over units and inputs (lib/self_normalization.py), in float64. Beside it,
+mean and the variance of the activations over units and inputs (lib/protocols/self_normalization.py), in float64. Beside it,
 reported and not judged, a net whose 32 layers alternate 400 and 100 units (fed 100 inputs), where Glorot normal's
 τ = n·Var[w] is 0.4 and 1.6 by turns while LeCun's stays 1.
 """
@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.findings import Claim, paper
-from lib.seeding import child, network_seeds, seed_for
-from lib.self_normalization import alternating, layer_moments_cached, off_fixed_point_inputs, square, weight_tau
-from lib.stats import mean_interval
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.framework.findings import Claim, paper
+from lib.framework.seeding import child, network_seeds, seed_for
+from lib.protocols.self_normalization import alternating, layer_moments_cached, off_fixed_point_inputs, square, weight_tau
+from lib.framework.stats import mean_interval
 
 pytestmark = pytest.mark.claims
 

@@ -2,7 +2,7 @@
 
 nn.Linear.reset_parameters draws weights with kaiming_uniform_(a=√5), which is U(±1/√fan_in) (Var[W] =
 1/(3·fan_in)), and biases from U(±1/√fan_in). Every network here is built from real torch.nn.Linear layers of the
-installed torch (lib/torch_linear.py), not from our copy of the rule; the copy (the registry's torch_default) is
+installed torch (lib/protocols/torch_linear.py), not from our copy of the rule; the copy (the registry's torch_default) is
 checked against them. Protocol: the Lab3 MLP (784 → linear 100 → 5 × [100 + ReLU] → 10), 300 networks (the
 floor that biases set is noisier than a gain, so more than family A's 50), probed at
 initialization on the class-balanced 1,000 digits of family A; 99% intervals.
@@ -12,16 +12,16 @@ import pytest
 import torch
 from scipy import stats as scipy_stats
 
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.data import mnist_sample, stratified_subset
-from lib.findings import Claim
-from lib.initializers import get_initializer
-from lib.lab3 import LAYER_NAMES
-from lib.seeding import child, network_seeds, seed_for
-from lib.stats import Estimate, per_step_gain, ratio_of_means_interval
-from lib.theory import relu_gain, relu_second_moment_with_bias
-from lib.torch_linear import probe_torch_default_cached, torch_linear
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.protocols.data import mnist_sample, stratified_subset
+from lib.framework.findings import Claim
+from lib.nets.initializers import get_initializer
+from lib.protocols.lab3 import LAYER_NAMES
+from lib.framework.seeding import child, network_seeds, seed_for
+from lib.framework.stats import Estimate, per_step_gain, ratio_of_means_interval
+from lib.protocols.theory import relu_gain, relu_second_moment_with_bias
+from lib.protocols.torch_linear import probe_torch_default_cached, torch_linear
 
 pytestmark = pytest.mark.claims
 

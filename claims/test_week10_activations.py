@@ -19,14 +19,14 @@ from claims.week10_common import (
     run_property,
     vectors,
 )
-from lib import plots
-from lib.activations import get_activation, identity
-from lib.calibration import sentence, stated
-from lib.ensemble import StackedMLP
-from lib.findings import Claim
-from lib.seeding import seed_for
-from lib.stats import rate_interval
-from lib.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, week10_mlp
+from lib.framework import plots
+from lib.nets.activations import get_activation, identity
+from lib.protocols.calibrations import sentence, stated
+from lib.nets.ensemble import StackedMLP
+from lib.framework.findings import Claim
+from lib.framework.seeding import seed_for
+from lib.framework.stats import rate_interval
+from lib.protocols.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, week10_mlp
 
 pytestmark = pytest.mark.claims
 

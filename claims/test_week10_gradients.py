@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from claims.week10_common import ACTIVATIONS, CONFIDENCE, INITIALIZATIONS, INITS, LAYERS, NOTEBOOK_SEED, SAMPLES, SETUP
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.findings import Claim, ClaimRefuted, combine_verdicts
-from lib.seeding import child, network_seeds, seed_for
-from lib.stats import bootstrap_interval, geometric_mean_interval, mean_interval, rate_interval
-from lib.week10 import INIT_LABELS, generate_data, gradient_ensemble_cached
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.framework.findings import Claim, ClaimRefuted, combine_verdicts
+from lib.framework.seeding import child, network_seeds, seed_for
+from lib.framework.stats import bootstrap_interval, geometric_mean_interval, mean_interval, rate_interval
+from lib.protocols.week10 import INIT_LABELS, generate_data, gradient_ensemble_cached
 
 pytestmark = pytest.mark.claims
 

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from claims.week10_common import CONFIDENCE, INITS
-from lib import plots
-from lib.calibration import sentence, stated
-from lib.findings import Claim, ClaimRefuted
-from lib.seeding import seed_for
-from lib.stats import bootstrap_interval, mean_interval
-from lib.week10 import INIT_LABELS, saturated_share_cached
+from lib.framework import plots
+from lib.protocols.calibrations import sentence, stated
+from lib.framework.findings import Claim, ClaimRefuted
+from lib.framework.seeding import seed_for
+from lib.framework.stats import bootstrap_interval, mean_interval
+from lib.protocols.week10 import INIT_LABELS, saturated_share_cached
 
 pytestmark = pytest.mark.claims
 

@@ -16,7 +16,7 @@ from importlib import metadata
 import numpy as np
 import torch
 
-from lib.memo import function_code, remembered
+from lib.framework.memo import function_code, remembered
 
 EXAMPLES = 500
 ROUNDING = 1e-15  # absolute slack for float64 rounding: about 4.5 machine epsilons, on values of at most 1
@@ -31,7 +31,7 @@ SETUP = {"model": "2-2-2-2-2, hidden activation, linear output, zero biases", "s
 def run_property(check, strategy, cache) -> tuple[int, dict | None]:
     """Run check over EXAMPLES inputs drawn from strategy(hypothesis.strategies); (examples run, the falsifying
     example or None). The outcome is an experiment of the cache (kind `property`), kept under the code of check and
-    strategy and hypothesis's version (lib.memo): with derandomize, no database and no deadline, that code decides it."""
+    strategy and hypothesis's version (lib.framework.memo): with derandomize, no database and no deadline, that code decides it."""
     key = lambda: {"check": function_code(check), "strategy": function_code(strategy), "examples": EXAMPLES,
                    "hypothesis": metadata.version("hypothesis")}
     compute = lambda: {"outcome": np.array(json.dumps(_property_outcome(check, strategy)))}

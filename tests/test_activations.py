@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy import integrate, stats
 
-from lib.activations import get_activation
+from lib.nets.activations import get_activation
 
 
 def test_leaky_relu_uses_its_slope():

@@ -6,14 +6,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from lib.activations import get_activation
-from lib.initializers import get_initializer
-from lib.lu import LuProtocol
-from lib.sequential import SequentialRateRule, simulate_verdicts
-from lib.settings import parse_device, parse_seed
-from lib.stability import parse_seeds
-from lib.stats import rate_interval
-from lib.targets import training_sets
+from lib.nets.activations import get_activation
+from lib.nets.initializers import get_initializer
+from lib.protocols.lu import LuProtocol
+from lib.framework.sequential import SequentialRateRule, simulate_verdicts
+from lib.engine.device import parse_device
+from lib.framework.settings import parse_seed
+from lib.framework.stability import parse_seeds
+from lib.framework.stats import rate_interval
+from lib.protocols.targets import training_sets
 
 NAN, INF = float("nan"), float("inf")
 
@@ -87,7 +88,7 @@ def test_cuda_devices_are_accepted_only_up_to_the_count_torch_sees(monkeypatch):
 def test_an_unknown_device_stops_a_pytest_run_with_a_usage_error(tmp_path):
     """--claims-device mps on the suite's own pytest: exit code 4 (usage error) and one line, before any test runs."""
     result = subprocess.run([sys.executable, "-m", "pytest", "-m", "claims", "-p", "no:cacheprovider", "--claims-device", "mps",
-                             "--claims-artifacts", str(tmp_path / "out"), "--claims-cache", str(tmp_path / "cache")],
+                             f"--claims-artifacts={tmp_path / 'out'}", f"--claims-cache={tmp_path / 'cache'}"],
                             cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
     assert result.returncode == pytest.ExitCode.USAGE_ERROR == 4
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
@@ -98,6 +99,6 @@ def test_an_unknown_device_stops_a_pytest_run_with_a_usage_error(tmp_path):
 
 
 def test_a_published_number_of_an_unknown_kind_is_refused_naming_it():
-    from lib.findings import paper
+    from lib.framework.findings import paper
     with pytest.raises(ValueError, match="unknown kind of published number 'tertiary'; known: primary, secondary, derivation"):
         paper("0.8", "a singular value", "tertiary", "somewhere")

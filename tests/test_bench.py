@@ -1,10 +1,10 @@
 """The benchmark's own arithmetic: the machine's peak, and a long run trained in blocks."""
 import pytest
 
-from lib.bench import block_run, dgemm_gflops, peak_gflops
-from lib.collapse import collapse_count
-from lib.lu import LuProtocol, run_lu
-from lib.seeding import claim_seed_sequence
+from lib.protocols.bench import block_run, dgemm_gflops, peak_gflops
+from lib.protocols.collapse import collapse_count
+from lib.protocols.lu import LuProtocol, run_lu
+from lib.framework.seeding import claim_seed_sequence
 
 CPUINFO = ("processor\t: {n}\nvendor_id\t: {vendor}\ncpu family\t: {family}\ncpu MHz\t\t: 2445.000\n"
            "flags\t\t: fpu sse2 avx fma {vector}\n")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lib.cache import ExperimentCache, lib_modules_used
+from lib.framework.cache import ExperimentCache, lib_modules_used, versions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,9 +21,9 @@ def counting(calls: list):
 
 def test_an_experiment_is_computed_once_then_served_from_disk(tmp_path):
     calls = []
-    first = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 5}, "lib.naming", counting(calls))
-    again = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 5}, "lib.naming", counting(calls))  # a new process
-    other = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 6}, "lib.naming", counting(calls))
+    first = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 5}, "lib.framework.naming", counting(calls))
+    again = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 5}, "lib.framework.naming", counting(calls))  # a new process
+    other = ExperimentCache(tmp_path).load_or_compute("toy", {"n": 6}, "lib.framework.naming", counting(calls))
     assert len(calls) == 2 and np.array_equal(first["values"], again["values"])
     assert not np.array_equal(first["values"], other["values"])
     entries = sorted(p.suffix for p in (tmp_path / "toy").iterdir() if not p.name.endswith(".lock"))
@@ -32,54 +32,60 @@ def test_an_experiment_is_computed_once_then_served_from_disk(tmp_path):
 
 def test_holds_says_whether_an_experiment_would_be_served_without_computing(tmp_path):
     cache = ExperimentCache(tmp_path)
-    assert not cache.holds("toy", {"n": 5}, "lib.naming")
-    cache.load_or_compute("toy", {"n": 5}, "lib.naming", counting([]))
-    assert ExperimentCache(tmp_path).holds("toy", {"n": 5}, "lib.naming")  # on disk, for a new process
-    assert not ExperimentCache(tmp_path).holds("toy", {"n": 6}, "lib.naming")
-    assert not ExperimentCache(tmp_path).holds("other", {"n": 5}, "lib.naming")
+    assert not cache.holds("toy", {"n": 5}, "lib.framework.naming")
+    cache.load_or_compute("toy", {"n": 5}, "lib.framework.naming", counting([]))
+    assert ExperimentCache(tmp_path).holds("toy", {"n": 5}, "lib.framework.naming")  # on disk, for a new process
+    assert not ExperimentCache(tmp_path).holds("toy", {"n": 6}, "lib.framework.naming")
+    assert not ExperimentCache(tmp_path).holds("other", {"n": 5}, "lib.framework.naming")
     in_memory = ExperimentCache(None)
-    in_memory.load_or_compute("toy", {"n": 5}, "lib.naming", counting([]))
-    assert in_memory.holds("toy", {"n": 5}, "lib.naming") and not ExperimentCache(None).holds("toy", {"n": 5}, "lib.naming")
+    in_memory.load_or_compute("toy", {"n": 5}, "lib.framework.naming", counting([]))
+    assert in_memory.holds("toy", {"n": 5}, "lib.framework.naming") and not ExperimentCache(None).holds("toy", {"n": 5}, "lib.framework.naming")
 
 
 def test_the_log_says_where_each_experiment_came_from(tmp_path):
-    ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting([]))
+    ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.framework.naming", counting([]))
     cache = ExperimentCache(tmp_path)
-    cache.load_or_compute("toy", {}, "lib.naming", counting([]))
+    cache.load_or_compute("toy", {}, "lib.framework.naming", counting([]))
     assert cache.origin_since(0) == "from the cache"
-    cache.load_or_compute("toy", {"new": 1}, "lib.naming", counting([]))
+    cache.load_or_compute("toy", {"new": 1}, "lib.framework.naming", counting([]))
     assert cache.origin_since(0) == "partly from the cache" and cache.origin_since(1) == "computed"
     off, calls = ExperimentCache(None), []
-    off.load_or_compute("toy", {}, "lib.naming", counting(calls))
+    off.load_or_compute("toy", {}, "lib.framework.naming", counting(calls))
     assert off.origin_since(0) == "computed (cache off)"
-    off.load_or_compute("toy", {}, "lib.naming", counting(calls))
+    off.load_or_compute("toy", {}, "lib.framework.naming", counting(calls))
     assert len(calls) == 1  # with the cache off, a result is still kept in memory for the process
 
 
 @pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"not a zip file", lambda b: b""])
 def test_a_damaged_entry_is_computed_again_and_replaced(tmp_path, damage):
     calls = []
-    ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting(calls))
+    ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.framework.naming", counting(calls))
     entry = next((tmp_path / "toy").glob("*.npz"))
     entry.write_bytes(damage(entry.read_bytes()))
     with pytest.warns(UserWarning, match="is damaged"):
-        result = ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting(calls))
+        result = ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.framework.naming", counting(calls))
     assert len(calls) == 2 and result["values"][1] == 2.0
-    assert ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.naming", counting(calls))["values"][1] == 2.0
+    assert ExperimentCache(tmp_path).load_or_compute("toy", {}, "lib.framework.naming", counting(calls))["values"][1] == 2.0
     assert len(calls) == 2  # the replacement is whole
 
 
 def test_the_key_follows_the_lib_modules_an_experiment_runs_through():
-    used = lib_modules_used("lib.lu")
-    assert {"lib.lu", "lib.kernel", "lib.fast_training", "lib.initializers", "lib.targets"} <= set(used)
-    assert "lib.week10" not in used and "lib.plots" not in used
-    assert "lib.cache_limit" not in used  # lib.cache's command line is no part of an experiment
+    used = lib_modules_used("lib.protocols.lu")
+    assert {"lib.protocols.lu", "lib.engine.kernel", "lib.engine.fast_training", "lib.nets.initializers", "lib.protocols.targets"} <= set(used)
+    assert "lib.protocols.week10" not in used and "lib.framework.plots" not in used
+    assert "lib.framework.cache_limit" not in used
+
+
+def test_the_key_holds_the_versions_of_the_packages_the_code_imports():
+    """The framework knows no engine: an experiment's key names the versions of what its own code imports."""
+    assert {"python", "torch", "numba", "numpy"} <= set(versions("lib.protocols.lu"))
+    assert "scipy" in versions("lib.framework.stats") and "torch" not in versions("lib.framework.stats")
 
 
 RUN_TINY = """
 import torch
-from lib.cache import ExperimentCache
-from lib.self_normalization import layer_moments_cached
+from lib.framework.cache import ExperimentCache
+from lib.protocols.self_normalization import layer_moments_cached
 cache = ExperimentCache(__import__("pathlib").Path("cache"))
 means, _ = layer_moments_cached(cache, "selu", "lecun_normal", [4] * 3, [1, 2], torch.ones(3, 4, dtype=torch.float64))
 print(cache.origin_since(0), means.sum())
@@ -91,7 +97,7 @@ def test_editing_lib_code_an_experiment_uses_makes_it_compute_again(tmp_path):
     run = lambda: subprocess.run([sys.executable, "-c", RUN_TINY], cwd=tmp_path, capture_output=True, text=True,
                                  check=True).stdout.split()[0:3]
     assert run()[0] == "computed" and run()[:3] == ["from", "the", "cache"]
-    activations = tmp_path / "lib" / "activations.py"  # the SELU nets' activation
+    activations = tmp_path / "lib" / "nets" / "activations.py"  # the SELU nets' activation
     source = activations.read_text()
     line = "    return x\n"
     assert source.count(line) == 1
@@ -100,7 +106,8 @@ def test_editing_lib_code_an_experiment_uses_makes_it_compute_again(tmp_path):
     assert run()[:3] == ["from", "the", "cache"]  # comments and docstrings do not run
     activations.write_text(source.replace(line, "    unused = 0\n" + line))
     assert run()[0] == "computed"  # the same numbers, but the code changed: never served as if it had not
-    (tmp_path / "lib" / "plots.py").write_text((REPO / "lib" / "plots.py").read_text() + "\nUNRELATED = 1\n")
+    plots = Path("lib", "framework", "plots.py")
+    (tmp_path / plots).write_text((REPO / plots).read_text() + "\nUNRELATED = 1\n")
     assert run()[:3] == ["from", "the", "cache"]  # a module the experiment does not run through
 
 
@@ -108,13 +115,13 @@ SHARED = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from lib.cache import ExperimentCache
+from lib.framework.cache import ExperimentCache
 def compute():
     with open("calls", "a") as f:
         f.write("1")
     time.sleep(1.0)
     return {"x": np.ones(3)}
-ExperimentCache(Path("cache")).load_or_compute("shared", {}, "lib.naming", compute)
+ExperimentCache(Path("cache")).load_or_compute("shared", {}, "lib.framework.naming", compute)
 """
 
 
@@ -128,9 +135,9 @@ def test_two_processes_that_need_one_experiment_compute_it_once(tmp_path):
 def test_the_torch_default_probes_and_the_selu_moments_are_served_from_the_cache(tmp_path):
     """The second ask (a new process: a new ExperimentCache on the same folder) computes nothing and gets the same."""
     import torch
-    from lib.probes import LayerStats
-    from lib.self_normalization import layer_moments, layer_moments_cached
-    from lib.torch_linear import probe_torch_default, probe_torch_default_cached
+    from lib.nets.probes import LayerStats
+    from lib.protocols.self_normalization import layer_moments, layer_moments_cached
+    from lib.protocols.torch_linear import probe_torch_default, probe_torch_default_cached
 
     pixels, labels = torch.rand(20, 784), torch.arange(20) % 10
     inputs = torch.randn(10, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)

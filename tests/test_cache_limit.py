@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from filelock import FileLock
 
-from lib.cache import ExperimentCache
-from lib.cache_limit import entries, parse_size, prune, size_per_kind
+from lib.framework.cache import ExperimentCache
+from lib.framework.cache_limit import entries, parse_size, prune, size_per_kind
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,7 +32,7 @@ def fill(folder: Path, count: int, kind: str = "toy") -> list[Path]:
     """count entries of about 8 kB each, the first used longest ago; their npz paths."""
     cache = ExperimentCache(folder)
     for n in range(count):
-        cache.load_or_compute(kind, {"n": n}, "lib.naming", lambda: {"x": np.zeros(1000)})
+        cache.load_or_compute(kind, {"n": n}, "lib.framework.naming", lambda: {"x": np.zeros(1000)})
     paths = [e.stem.with_suffix(".npz") for e in sorted(entries(folder), key=lambda e: json.loads(
         e.stem.with_suffix(".json").read_text())["key"]["n"])]
     for n, path in enumerate(paths):
@@ -52,7 +52,7 @@ def test_pruning_removes_the_least_recently_used_until_the_cache_fits(tmp_path):
 
 def test_serving_an_entry_marks_it_used_so_it_goes_last(tmp_path):
     paths = fill(tmp_path, 3)
-    ExperimentCache(tmp_path).load_or_compute("toy", {"n": 0}, "lib.naming", lambda: pytest.fail("was cached"))
+    ExperimentCache(tmp_path).load_or_compute("toy", {"n": 0}, "lib.framework.naming", lambda: pytest.fail("was cached"))
     prune(tmp_path, entries(tmp_path)[0].size)
     assert [p.exists() for p in paths] == [True, False, False]
 
@@ -85,7 +85,7 @@ CLAIM = ["-m", "claims", "-k", "he_preserves_relu"]  # a fast claim with two cac
 def claims_run(tmp_path: Path, seed: int, cache: str, *extra: str) -> dict:
     artifacts = tmp_path / f"artifacts-{seed}-{cache}"
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *CLAIM, "--claims-seed", str(seed),
-                    "--claims-cache", str(tmp_path / cache), "--claims-artifacts", str(artifacts), *extra],
+                    f"--claims-cache={tmp_path / cache}", f"--claims-artifacts={artifacts}", *extra],
                    cwd=REPO, check=True, capture_output=True)
     finding = json.loads((artifacts / "findings.json").read_text())["findings"][0]
     return {k: finding[k] for k in ("verdict", "summary", "measured")}

@@ -1,4 +1,4 @@
-"""lib.calibration: every claim's stated error rates come from their computation; the new lib.error_rates primitives
+"""lib.framework.calibration: every claim's stated error rates come from their computation; the new lib.framework.error_rates primitives
 agree with brute-force simulations of the rules they describe."""
 import importlib
 import json
@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lib import calibration, error_rates as er
-from lib.findings import Claim
-from lib.stats import paired_rate_difference, rate_interval
+from lib import calibration
+from lib.framework import error_rates as er
+from lib.framework.findings import Claim
+from lib.framework.stats import paired_rate_difference, rate_interval
 
 ROOT = Path(__file__).resolve().parent.parent
 DRAWS = 20_000
@@ -95,7 +96,7 @@ def test_k_selects_claims_and_an_unmatched_k_is_an_error(capsys):
     assert calibration.main(["-k", "no-such-claim"]) == 2
 
 
-# --- the claims state what lib.calibration computed ----------------------------------------------
+# --- the claims state what lib.framework.calibration computed ----------------------------------------------
 
 def test_every_claim_states_its_calibrated_figures():
     found = claims()
@@ -117,7 +118,7 @@ def test_figures_read_as_rules_write_them():
 # --- the new primitives against brute force --------------------------------------------------------
 
 def t_interval_ends(samples: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """The two-sided t interval (lib.stats.mean_interval's) of each row."""
+    """The two-sided t interval (lib.framework.stats.mean_interval's) of each row."""
     n = samples.shape[1]
     half = stats.t.ppf(0.5 + confidence / 2, n - 1) * samples.std(axis=1, ddof=1) / math.sqrt(n)
     mean = samples.mean(axis=1)

@@ -35,7 +35,7 @@ SUBSET = {
 # The family modules whose cheapest claim does not fit the CI budget of these runs (about 4 minutes for all of them,
 # on 2 cores): in the runs only with CLAIMS_DETERMINISM_ALL=1.
 HEAVY = {
-    "test_lab3_init.py": ("test_xavier_preserves_tanh", "xavier-preserves-tanh"),  # lib.lab3's probes, as test_lab3_relu.py's
+    "test_lab3_init.py": ("test_xavier_preserves_tanh", "xavier-preserves-tanh"),  # lib.protocols.lab3's probes, as test_lab3_relu.py's
     "test_selu.py": ("test_selu_self_normalizes", "selu-self-normalizes"),  # 80 s busy
     "test_rai.py": ("test_rai_born_dead_less_often", "rai-born-dead-less-often"),  # 70 s busy
     "test_deep_relu_training.py": ("test_he_22_layer_both_converge", "he-22-layer-both-converge"),  # 620 s busy
@@ -126,8 +126,8 @@ def runs(tmp_path_factory):
         if name not in done:
             subset = " or ".join(ACTIVE[module][0] for module in modules)
             command = [sys.executable, "-m", "pytest", "claims", "-m", "claims", "-q", "-p", "no:cacheprovider",
-                       "-k", subset, "--claims-seed", str(SEED), "--claims-artifacts", str(root / name),
-                       "--claims-cache", str(root / f"{name}-cache"), *options]
+                       "-k", subset, "--claims-seed", str(SEED), f"--claims-artifacts={root / name}",
+                       f"--claims-cache={root / f'{name}-cache'}", *options]
             extra = {k: v.replace("{root}", str(root)) for k, v in (env or {}).items()}
             result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env={**base, **extra})
             assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
@@ -205,10 +205,10 @@ def test_two_xdist_workers_give_the_findings_of_a_serial_run(runs):
 TRAIN_DEEP = """
 import sys, torch
 torch.set_num_threads(int(sys.argv[1]))
-from lib.data import mnist_sample
-from lib.initializers import get_initializer
-from lib.lab3 import cross_entropy_per_network, deep_relu_mlp
-from lib.training import make_optimizer, train
+from lib.protocols.data import mnist_sample
+from lib.nets.initializers import get_initializer
+from lib.protocols.lab3 import cross_entropy_per_network, deep_relu_mlp
+from lib.nets.training import make_optimizer, train
 pixels, labels = mnist_sample()
 net = deep_relu_mlp(8, 100, get_initializer("he_normal"), [1, 2]).to(torch.float64)
 optimizer = make_optimizer("sgd", net.parameters(), lr=0.001, momentum=0.9)
@@ -219,8 +219,8 @@ print(history.double().numpy().tobytes().hex(), net.weights[3].numpy().tobytes()
 TRAIN_LU = """
 import sys, numba
 numba.set_num_threads(int(sys.argv[1]))
-from lib.lu import LuProtocol, run_lu
-from lib.seeding import claim_seed_sequence
+from lib.protocols.lu import LuProtocol, run_lu
+from lib.framework.seeding import claim_seed_sequence
 run = run_lu(LuProtocol(runs=16, epochs=3, train_points=256), claim_seed_sequence(1, "threads"))
 print(run.training.losses.tobytes().hex(), run.final.weights[4].numpy().tobytes().hex())
 """

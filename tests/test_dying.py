@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 import torch
 
-from lib.activations import identity
-from lib.cache import ExperimentCache
-from lib.collapse import collapsed, collapsed_fractions, dead_layers, dead_on_positive_ray, first_dead_layer
-from lib.ensemble import StackedMLP
-from lib.initializers import get_initializer
-from lib.lu import LuProtocol, blocks, lab_runs, run_lu
-from lib.seeding import claim_seed_sequence
-from lib.targets import DOMAIN, get_target, grid, training_sets
-from lib.theory import born_dead_probability
+from lib.nets.activations import identity
+from lib.framework.cache import ExperimentCache
+from lib.protocols.collapse import collapsed, collapsed_fractions, dead_layers, dead_on_positive_ray, first_dead_layer
+from lib.nets.ensemble import StackedMLP
+from lib.nets.initializers import get_initializer
+from lib.protocols.lu import LuProtocol, blocks, lab_runs, run_lu
+from lib.framework.seeding import claim_seed_sequence
+from lib.protocols.targets import DOMAIN, get_target, grid, training_sets
+from lib.protocols.theory import born_dead_probability
 
 GRID = grid(201)
 

@@ -1,12 +1,12 @@
-"""The engine's batch sums (lib.engine_sums) run in the one order their docstring states, whatever the machine."""
+"""The engine's batch sums (lib.engine.engine_sums) run in the one order their docstring states, whatever the machine."""
 from fractions import Fraction
 
 import numba
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from lib import simd as v
-from lib.engine_sums import batch_dot, batch_sum
+from lib.engine import simd as v
+from lib.engine.engine_sums import batch_dot, batch_sum
 
 
 @numba.njit

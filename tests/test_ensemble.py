@@ -2,10 +2,10 @@
 import pytest
 import torch
 
-from lib.activations import get_activation
-from lib.ensemble import build_mlp
-from lib.initializers import get_initializer
-from lib.lab3 import HIDDEN_LAYERS, lab3_mlp
+from lib.nets.activations import get_activation
+from lib.nets.ensemble import build_mlp
+from lib.nets.initializers import get_initializer
+from lib.protocols.lab3 import HIDDEN_LAYERS, lab3_mlp
 
 
 def test_lab3_mlp_has_the_perunicic_shapes():

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from lib import cache_limit, plots
-from lib.figure_store import plan_key
-from lib.memo import value_digest
+from lib.framework import cache_limit, plots
+from lib.framework.figure_store import plan_key
+from lib.framework.memo import value_digest
 
 X = np.linspace(0, 1, 50)
 

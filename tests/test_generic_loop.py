@@ -1,7 +1,7 @@
-"""The generic loop (lib.kernel, lib.kernel_layers) computes one order of operations on every machine: the bits of
+"""The generic loop (lib.engine.kernel, lib.engine.kernel_layers) computes one order of operations on every machine: the bits of
 fb78ed1's fastmath loop as built for an AVX2 Zen 3, and the same bits for a sample in a block of 16 or past it.
 
-tests/data/generic_loop_fb78ed1_znver3.npz holds the float64 bit patterns that commit fb78ed1's lib/kernel.py
+tests/data/generic_loop_fb78ed1_znver3.npz holds the float64 bit patterns that commit fb78ed1's lib/engine/kernel.py
 train_all(..., two_wide=False) gave, compiled with NUMBA_CPU_NAME=znver3 NUMBA_CPU_FEATURES= on 2026-11-27, for the
 CASES below (inputs from `case_inputs`): the parameters after 3 epochs, the snapshots at epochs 0 and 1, the losses.
 """
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from lib import simd as v
-from lib.kernel import ADAM, SGD, train_all
-from lib.kernel_layers import deltas_below, forward
+from lib.engine import simd as v
+from lib.engine.kernel import ADAM, SGD, train_all
+from lib.engine.kernel_layers import deltas_below, forward
 
 GOLDEN = Path(__file__).parent / "data" / "generic_loop_fb78ed1_znver3.npz"
 # (seed, widths, points, batch): uneven and 3-to-5-wide layers; batches with whole blocks of 16, a group of 4 and

@@ -1,13 +1,13 @@
-"""lib.grid_range: the numba output range equals torch's forward pass, and takes only the nets it can evaluate."""
+"""lib.engine.grid_range: the numba output range equals torch's forward pass, and takes only the nets it can evaluate."""
 import numpy as np
 import pytest
 import torch
 
-from lib.activations import get_activation, identity
-from lib.ensemble import StackedMLP
-from lib.grid_range import kernel_slope, output_range_kernel
-from lib.lu import LuProtocol, lu_networks
-from lib.targets import grid
+from lib.nets.activations import get_activation, identity
+from lib.nets.ensemble import StackedMLP
+from lib.engine.grid_range import kernel_slope, output_range_kernel
+from lib.protocols.lu import LuProtocol, lu_networks
+from lib.protocols.targets import grid
 
 
 def torch_range(net: StackedMLP, points: np.ndarray) -> np.ndarray:

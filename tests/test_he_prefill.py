@@ -1,4 +1,4 @@
-"""He et al.'s nets trained many stacks at once (lib.lab3.train_deep_relu_jobs, claims/he_prefill.py): each net's
+"""He et al.'s nets trained many stacks at once (lib.protocols.lab3.train_deep_relu_jobs, claims/he_prefill.py): each net's
 losses are bitwise those of its own stack, on every device this machine has, and a prefilled cache serves the
 claims' own requests."""
 import numpy as np
@@ -6,15 +6,16 @@ import pytest
 import torch
 
 from claims import he_common, he_prefill
-from lib import lab3, stability
-from lib.cache import ExperimentCache
-from lib.data import mnist_sample
-from lib.initializers import get_initializer
-from lib.lab3 import DeepReluJob, prefill_deep_relu, train_deep_relu, train_deep_relu_cached, train_deep_relu_jobs
-from lib.seeding import claim_seed_sequence
-from lib.settings import accepted_devices
-from lib.sweep import SeedRun
-from lib.training import batch_orders, make_optimizer, train
+from lib.protocols import lab3
+from lib.framework import stability
+from lib.framework.cache import ExperimentCache
+from lib.protocols.data import mnist_sample
+from lib.nets.initializers import get_initializer
+from lib.protocols.lab3 import DeepReluJob, prefill_deep_relu, train_deep_relu, train_deep_relu_cached, train_deep_relu_jobs
+from lib.framework.seeding import claim_seed_sequence
+from lib.engine.device import accepted_devices
+from lib.framework.sweep import SeedRun
+from lib.nets.training import batch_orders, make_optimizer, train
 
 SMALL = {"weight_layers": 5, "width": 16, "lr": 0.01, "momentum": 0.9, "batch_size": 64, "epochs": 3}
 JOBS = [DeepReluJob("glorot_normal", [11, 12], 5), DeepReluJob("he_normal", [11, 12], 5),

@@ -5,7 +5,7 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from lib.initializers import INITIALIZERS, get_initializer, weight_std
+from lib.nets.initializers import INITIALIZERS, get_initializer, weight_std
 
 SAMPLES = 40_000
 KURTOSIS = {"normal": 3.0, "uniform": 1.8}  # of the underlying distribution

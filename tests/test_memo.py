@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from claims import week10_common
-from lib import memo, stats
-from lib.cache import ExperimentCache
+from lib.framework import memo, stats
+from lib.framework.cache import ExperimentCache
 
 
 def counted(compute, calls: list):
@@ -51,7 +51,7 @@ def test_file_code_reads_the_lib_modules_a_file_imports(monkeypatch):
     path = memo.PROJECT / "claims" / "week10_common.py"
     before = memo.file_code(path)
     memo.file_code.cache_clear()
-    monkeypatch.setattr(memo, "source_hash", lambda module: "edited" if module == "lib.memo" else "same")
+    monkeypatch.setattr(memo, "source_hash", lambda module: "edited" if module == "lib.framework.memo" else "same")
     assert memo.file_code(path) != before
     memo.file_code.cache_clear()
 

@@ -7,12 +7,12 @@ import pytest
 import torch
 from scipy import stats
 
-import lib.initializers
-from lib.cache import ExperimentCache
-from lib.collapse import collapsed
-from lib.initializers import INITIALIZERS, LAYER_INITIALIZERS, beta_2_1, layer_initializer, rai, register_initializer
-from lib.lu import LuProtocol, run_lu_cached
-from lib.targets import grid
+import lib.nets.initializers
+from lib.framework.cache import ExperimentCache
+from lib.protocols.collapse import collapsed
+from lib.nets.initializers import INITIALIZERS, LAYER_INITIALIZERS, beta_2_1, layer_initializer, rai, register_initializer
+from lib.protocols.lu import LuProtocol, run_lu_cached
+from lib.protocols.targets import grid
 
 
 def lecun_uniform(shape, fan_in, fan_out, generator):
@@ -23,7 +23,7 @@ def lecun_uniform(shape, fan_in, fan_out, generator):
 
 @pytest.fixture
 def toy(monkeypatch):
-    monkeypatch.setattr("lib.initializers.INITIALIZERS", dict(INITIALIZERS))
+    monkeypatch.setattr("lib.nets.initializers.INITIALIZERS", dict(INITIALIZERS))
     register_initializer("toy_lecun_uniform", lecun_uniform)
     return LuProtocol(weight_init="toy_lecun_uniform", runs=40, epochs=2)
 
@@ -48,7 +48,7 @@ def test_a_registered_initializer_runs_the_lu_protocol_through_the_cache(toy, tm
 def test_a_changed_initializer_is_not_served_from_the_cache(toy, tmp_path, monkeypatch):
     sequence = np.random.SeedSequence(7)
     first = run_lu_cached(ExperimentCache(tmp_path), toy, sequence, (0,))
-    monkeypatch.setitem(lib.initializers.INITIALIZERS, "toy_lecun_uniform",
+    monkeypatch.setitem(lib.nets.initializers.INITIALIZERS, "toy_lecun_uniform",
                         lambda shape, fan_in, fan_out, generator: torch.zeros(shape))
     second = run_lu_cached(ExperimentCache(tmp_path), toy, sequence, (0,))
     assert second.initial.weights[1].abs().sum() == 0 and first.initial.weights[1].abs().sum() > 0

@@ -1,9 +1,9 @@
-"""numba's cached engine code is stamped with every engine file, not only its own (lib/numba_cache.py)."""
+"""numba's cached engine code is stamped with every engine file, not only its own (lib/engine/numba_cache.py)."""
 import shutil
 
 import numba
 
-from lib import kernel, kernel_two_wide, numba_cache
+from lib.engine import kernel, kernel_two_wide, numba_cache
 
 
 def test_the_engines_compiled_functions_carry_the_digest_of_every_engine_file():
@@ -14,11 +14,12 @@ def test_the_engines_compiled_functions_carry_the_digest_of_every_engine_file():
 
 
 def test_an_edit_to_any_engine_file_changes_the_digest(tmp_path, monkeypatch):
-    for name in numba_cache.ENGINE_FILES:
-        shutil.copy(numba_cache.LIB / name, tmp_path / name)
-    monkeypatch.setattr(numba_cache, "LIB", tmp_path)
+    names = [path.name for path in numba_cache.engine_files()]
+    for name in names:
+        shutil.copy(numba_cache.ENGINE / name, tmp_path / name)
+    monkeypatch.setattr(numba_cache, "ENGINE", tmp_path)
     before = numba_cache.engine_digest()
-    for name in numba_cache.ENGINE_FILES:
+    for name in names:
         (tmp_path / name).write_text((tmp_path / name).read_text() + "\n# edited\n")
         after = numba_cache.engine_digest()
         assert after != before, name
@@ -35,5 +36,6 @@ def test_functions_outside_the_engine_keep_numbas_own_stamp():
 
 
 def test_every_lib_file_with_cached_numba_code_is_an_engine_file():
-    cached = {path.name for path in numba_cache.LIB.glob("*.py") if "cache=True" in path.read_text()}
-    assert cached <= set(numba_cache.ENGINE_FILES)
+    lib = numba_cache.ENGINE.parent
+    cached = {path for path in lib.glob("**/*.py") if "cache=True" in path.read_text()}
+    assert cached and cached <= set(numba_cache.engine_files())

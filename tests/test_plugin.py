@@ -16,8 +16,8 @@ RUN_FIELDS = {"seconds", "experiments", "run"}  # what may differ between two ru
 
 CLAIM_TESTS = '''
 import pytest
-from lib.findings import Claim, ClaimRefuted, paper
-from lib.plots import curves
+from lib.framework.findings import Claim, ClaimRefuted, paper
+from lib.framework.plots import curves
 import numpy as np
 
 pytestmark = pytest.mark.claims
@@ -43,7 +43,7 @@ def test_known_refuted(finding):
 
 KNOWN_REFUTED = '''
 import pytest
-from lib.findings import Claim, ClaimRefuted
+from lib.framework.findings import Claim, ClaimRefuted
 
 pytestmark = pytest.mark.claims
 CLAIM = Claim("fake-known", "a fake claim known to be refuted", "nowhere", "the rule, stated first")

@@ -2,9 +2,9 @@
 import numpy as np
 import torch
 
-from lib.activations import get_activation
-from lib.ensemble import StackedMLP
-from lib.probes import probe_layers
+from lib.nets.activations import get_activation
+from lib.nets.ensemble import StackedMLP
+from lib.nets.probes import probe_layers
 
 
 def identity_net(activation: str, width: int = 4) -> StackedMLP:

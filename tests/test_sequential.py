@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lib.sequential import (STAGES, SequentialBandRule, SequentialRateRule, decide_sequentially, doubling_stages,
+from lib.framework.sequential import (STAGES, SequentialBandRule, SequentialRateRule, decide_sequentially, doubling_stages,
                             false_failure_bound, simulate_verdicts, undecided_at_the_cap)
 
 RULE = SequentialRateRule(threshold=0.90)  # 1,000 to 32,000 runs, alpha 0.05 over 6 looks (the over-90 claim corrects its refuted side)

@@ -1,9 +1,9 @@
-"""The batch order: lib.shuffle draws every swap partner first, then swaps; it must give the permutation that
+"""The batch order: lib.engine.shuffle draws every swap partner first, then swaps; it must give the permutation that
 Fisher–Yates with splitmix64, drawing as it swaps, gives (the order every result so far was trained in)."""
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from lib.shuffle import permutation
+from lib.engine.shuffle import permutation
 
 MASK = (1 << 64) - 1
 

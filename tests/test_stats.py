@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
-from lib.findings import combine_verdicts
-from lib.stats import geometric_mean_interval, mean_interval, rate_interval, rate_verdict
+from lib.framework.findings import combine_verdicts
+from lib.framework.stats import geometric_mean_interval, mean_interval, rate_interval, rate_verdict
 
 
 @pytest.mark.parametrize("successes, verdict", [(950, "supported"), (850, "refuted"), (905, "inconclusive")])
@@ -49,7 +49,7 @@ def test_combine_verdicts():
 
 def test_lower_in_every_group_fails_when_one_group_is_not_lower():
     """An intersection-union rule: every group must be significantly lower; one unchanged group turns it."""
-    from lib.stats import lower_in_every_group
+    from lib.framework.stats import lower_in_every_group
     rng = np.random.default_rng(0)
     higher = {g: rng.random(1000) < 0.9 for g in "abc"}
     reduced = {g: higher[g] & (rng.random(1000) < 0.5) for g in "abc"}
@@ -58,7 +58,7 @@ def test_lower_in_every_group_fails_when_one_group_is_not_lower():
 
 
 def test_paired_rate_difference_counts_only_discordant_runs():
-    from lib.stats import paired_rate_difference
+    from lib.framework.stats import paired_rate_difference
     first = np.array([True] * 30 + [False] * 70)
     second = first.copy()
     second[:10] = False  # 10 runs true only under the first
@@ -72,7 +72,7 @@ def test_paired_rate_difference_counts_only_discordant_runs():
 
 def test_equal_values_say_they_have_no_interval():
     """Equal values (or one) measure no spread: the estimate says so instead of reading '0 [0, 0]'."""
-    from lib.findings import format_value
+    from lib.framework.findings import format_value
     constant = mean_interval(np.full(50, 0.5), 0.99)
     assert constant.constant and constant.low == constant.value == constant.high == 0.5
     assert constant.text() == "0.5 (constant over n = 50: no interval)"
@@ -87,7 +87,7 @@ def test_equal_values_say_they_have_no_interval():
 
 
 def test_a_measured_interval_reads_and_records_as_before():
-    from lib.findings import format_value
+    from lib.framework.findings import format_value
     estimate = mean_interval([1.0, 2.0, 3.0, 4.0], 0.95)
     assert not estimate.constant and "constant" not in estimate.as_dict()
     assert list(estimate.as_dict()) == ["value", "low", "high", "n", "confidence"]
@@ -96,7 +96,7 @@ def test_a_measured_interval_reads_and_records_as_before():
 
 
 def test_rate_ratio_and_less_often_read_two_independent_counts():
-    from lib.stats import less_often, rate_ratio
+    from lib.framework.stats import less_often, rate_ratio
     ratio = rate_ratio(50, 100, 1000, 0.95)
     assert ratio.value == 0.5 and ratio.low < 0.5 < ratio.high
     assert rate_ratio(0, 100, 1000, 0.95) is None and rate_ratio(5, 0, 1000, 0.95) is None
@@ -105,9 +105,9 @@ def test_rate_ratio_and_less_often_read_two_independent_counts():
 
 def test_the_jacobian_of_a_scaled_identity_layer_at_zero_has_that_scale_as_every_singular_value():
     import torch
-    from lib.activations import get_activation
-    from lib.ensemble import StackedMLP
-    from lib.jacobian import mean_singular_values, tanh_derivative
+    from lib.nets.activations import get_activation
+    from lib.nets.ensemble import StackedMLP
+    from lib.protocols.jacobian import mean_singular_values, tanh_derivative
     weights = [torch.eye(4).repeat(2, 1, 1).double(), 0.5 * torch.eye(4).repeat(2, 1, 1).double()]
     biases = [torch.zeros(2, 1, 4).double()] * 2
     net = StackedMLP(weights, biases, [get_activation("tanh")] * 2)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lib import stability
-from lib.sweep import SeedRun, failed_tests, project_version, refuse_other_version, seed_task
+from lib.framework import stability
+from lib.framework.sweep import SeedRun, failed_tests, project_version, refuse_other_version, seed_task
 
 REPO = Path(__file__).resolve().parents[1]
 FAST_CLAIM = ["-k", "test_sigmoid_saturates"]  # no experiment, a few seconds a seed

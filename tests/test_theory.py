@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from lib.theory import linear_gain, relu_gain, tanh_small_signal_gain
+from lib.protocols.theory import linear_gain, relu_gain, tanh_small_signal_gain
 
 
 def simulated_gain(activation, fan_in: int, weight_std: float, seed: int = 0) -> float:

@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 import torch
 
-from lib.activations import get_activation, identity
-from lib.collapse import dead_layers
-from lib.ensemble import StackedMLP, build_mlp
-from lib.fast_training import train_regression
-from lib.initializers import get_initializer
-from lib.shuffle import permutation
-from lib.reference import sequential_from, train_one
+from lib.nets.activations import get_activation, identity
+from lib.protocols.collapse import dead_layers
+from lib.nets.ensemble import StackedMLP, build_mlp
+from lib.engine.fast_training import train_regression
+from lib.nets.initializers import get_initializer
+from lib.engine.shuffle import permutation
+from lib.engine.reference import sequential_from, train_one
 
 WIDTHS = [1, 3, 3, 1]
 POINTS, BATCH, EPOCHS = 150, 64, 3  # 150 = 2 full batches and a partial one of 22
@@ -20,8 +20,8 @@ POINTS, BATCH, EPOCHS = 150, 64, 3  # 150 = 2 full batches and a partial one of 
 @pytest.mark.parametrize("slope, optimizer, lr, momentum", [
     (0.0, "adam", 1e-2, 0.0), (0.01, "adam", 1e-2, 0.0), (0.0, "sgd", 1e-2, 0.9), (0.2, "sgd", 1e-2, 0.0)])
 def test_batched_training_equals_separate_trainings(engine, widths, slope, optimizer, lr, momentum):
-    """[1, 2, 2, 2, 1] takes the kernel's 2-wide path (lib.kernel_two_wide), [1, 3, 3, 1] and the uneven
-    [1, 5, 3, 4, 1] its generic loop (lib.kernel_layers)."""
+    """[1, 2, 2, 2, 1] takes the kernel's 2-wide path (lib.engine.kernel_two_wide), [1, 3, 3, 1] and the uneven
+    [1, 5, 3, 4, 1] its generic loop (lib.engine.kernel_layers)."""
     hidden = get_activation("leaky_relu", slope) if slope else get_activation("relu")
     net = build_mlp(widths, [hidden] * (len(widths) - 2) + [identity], get_initializer("he_normal"),
                     get_initializer("torch_default"), seeds=[3, 4, 5, 6])
@@ -40,7 +40,7 @@ def test_batched_training_equals_separate_trainings(engine, widths, slope, optim
 
 def test_networks_dead_from_the_start_train_as_torch_trains_them():
     """The dying-ReLU protocol's start (1 → 2 × 9 → 1, He-normal weights, zero biases): most networks have a layer
-    dead at every point, and the kernel leaves out the work below it (lib.kernel_two_wide._freeze); each network
+    dead at every point, and the kernel leaves out the work below it (lib.engine.kernel_two_wide._freeze); each network
     still ends where torch's own loop takes it, and where the kernel ends computing every step, bit for bit."""
     widths = [1] + [2] * 9 + [1]
     net = build_mlp(widths, [torch.relu] * 9 + [identity], get_initializer("he_normal"), get_initializer("zeros"),

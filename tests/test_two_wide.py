@@ -1,14 +1,14 @@
-"""The engine's 2-wide path (lib.kernel_two_wide) ends every training exactly where the generic loop does."""
+"""The engine's 2-wide path (lib.engine.kernel_two_wide) ends every training exactly where the generic loop does."""
 import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from lib.collapse import dead_layers
-from lib.fast_training import stacked_from_flat
-from lib.kernel import ADAM, SGD, train_all
-from lib.kernel_two_wide import MAX_BATCH, MAX_HIDDEN, frozen_layer, is_two_wide
-from lib.lu import LuProtocol, lu_template
+from lib.protocols.collapse import dead_layers
+from lib.engine.fast_training import stacked_from_flat
+from lib.engine.kernel import ADAM, SGD, train_all
+from lib.engine.kernel_two_wide import MAX_BATCH, MAX_HIDDEN, frozen_layer, is_two_wide
+from lib.protocols.lu import LuProtocol, lu_template
 
 
 def networks(widths, points, count=5, seed=0):
@@ -114,7 +114,7 @@ def he_networks(widths, points, count, seed, bias_scale=0.0, signed_zeros=False)
 
 
 def dead_at_every_point(widths, params, x):
-    """Per network, whether some hidden layer is dead at every one of its points x (lib.collapse.dead_layers)."""
+    """Per network, whether some hidden layer is dead at every one of its points x (lib.protocols.collapse.dead_layers)."""
     template = lu_template(LuProtocol(weight_layers=len(widths) - 1))
     return dead_layers(stacked_from_flat(params, template), x).any(axis=1)
 

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import torch
 
-from lib.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, saturated_share, week10_mlp
+from lib.protocols.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, saturated_share, week10_mlp
 
 
 def test_generate_data_follows_the_course_helper():

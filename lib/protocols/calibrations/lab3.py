@@ -1,0 +1,197 @@
+"""Error rates of family A's claims at initialization (claims/test_lab3_*.py) and Glorot & Bengio's backprop
+(claims/test_glorot_backprop.py)."""
+import math
+
+import numpy as np
+from scipy import stats
+
+from lib.framework import error_rates as er
+from lib.framework.calibration import Part, SIZE, T_NONCENTRAL, calibrates, nuisance
+from lib.framework.sequential import SequentialBandRule
+from lib.protocols.calibrations.common import (INTEGRATED, expect, fixed_point, intervals_apart, lab3_first_variance,
+                                              log_band_parts, tanh_variances)
+
+
+# --- family A: the Lab3 MLP at initialization (claims/test_lab3_*.py: 50 networks, 99% t) ----------
+
+A_NETWORKS, A_CONFIDENCE = 50, 0.99
+
+
+@calibrates("normal-small-std-tanh-vanishes",
+            "at the small-signal theory's gain of 10σ a layer (0.1 and 0.5)",
+            "at a true per-layer std ratio of 1.1·10σ, the rule's tolerance")
+def _small_std():
+    step, step_line = nuisance("per-network SD of log(std ratio) of one layer step (largest of 8)", 0.034641)
+    grad, grad_line = nuisance("per-network SD of log(‖δ_h1‖/‖δ_h5‖) (largest of 2)", 0.061807)
+    parts = []
+    for sigma in (0.01, 0.05):
+        parts.append(Part(f"σ={sigma}: 4 std steps below 1.1·g", 4 * er.t_bound_misses(
+            A_NETWORKS, A_CONFIDENCE, math.log(1.1) / step), SIZE, T_NONCENTRAL))
+        parts.append(Part(f"σ={sigma}: gradient h1/h5 below (1.1·g)^4", er.t_bound_misses(
+            A_NETWORKS, A_CONFIDENCE, 4 * math.log(1.1) / grad), SIZE, T_NONCENTRAL))
+    return parts, [step_line, grad_line]
+
+
+def tanh_fixed_point_derivative(sigma: float) -> float:
+    """Mean tanh'(z) = 1 − E[tanh²] at the fixed point of the variance map q = 100σ²·E[tanh²(√q Z)]."""
+    gain = 100 * sigma**2
+    q = fixed_point(lambda q: gain * expect(lambda z: np.tanh(z) ** 2, q), gain)
+    return 1 - q / gain
+
+
+@calibrates("normal-large-std-tanh-saturates",
+            "at the mean-field fixed point's mean tanh' (0.32 at σ = 0.28, 0.083 at σ = 1.0) in every layer, the "
+            "value the layers approach from the saturated side",
+            "at a true mean tanh' of 1/2 in one layer")
+def _large_std():
+    sds = {0.28: nuisance("per-network SD of mean tanh' at σ = 0.28 (largest layer)", 0.0066749),
+           1.0: nuisance("per-network SD of mean tanh' at σ = 1.0 (largest layer)", 0.0016076)}
+    parts = []
+    for sigma, (sd, _) in sds.items():
+        derivative = tanh_fixed_point_derivative(sigma)
+        parts.append(Part(f"σ={sigma}: 5 layers below 1/2 (theory {derivative:.3f})", 5 * er.t_bound_misses(
+            A_NETWORKS, A_CONFIDENCE, (0.5 - derivative) / sd), SIZE, T_NONCENTRAL))
+    return parts, [line for _, line in sds.values()]
+
+
+@calibrates("normal-std-sigmoid-vanishes",
+            "at a declared design effect: a ratio of 1/2 over the four layers (a halving) for every σ",
+            "at a true ratio of 1 (no vanishing) for one σ")
+def _sigmoid_vanishes():
+    spread, spread_line = nuisance("per-network SD of log(spread h5/h1) (largest of 6 σ)", 0.29823)
+    grad, grad_line = nuisance("per-network SD of log(‖δ_h1‖/‖δ_h5‖) (largest of 6 σ)", 0.10366)
+    parts = [Part("6 σ: spread h5/h1 below 1", 6 * er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, math.log(2) / spread),
+                  SIZE, T_NONCENTRAL),
+             Part("6 σ: gradient h1/h5 below 1", 6 * er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, math.log(2) / grad),
+                  SIZE, T_NONCENTRAL)]
+    return parts, [spread_line, grad_line]
+
+
+def xavier_tanh_saturation() -> list[float]:
+    """Mean-field saturated share (|tanh| > 0.99) per layer h1..h5 under Xavier (Glorot normal), over the digits."""
+    cut = math.atanh(0.99)
+    q = tanh_variances(lab3_first_variance(2 / 884, 1 / 100), 1 / 100)
+    return [float(np.mean(2 * stats.norm.sf(cut / np.sqrt(v)))) for v in q]
+
+
+@calibrates("xavier-preserves-tanh",
+            "at a declared max/min of √2 (halfway to 2 on the log scale) for the std and the weight gradients, and "
+            "the mean-field saturated share (below 1e-5) in every layer",
+            "at a true max/min of 2, or a saturated share of 1% in one layer")
+def _xavier_tanh():
+    spread, spread_line = nuisance("per-network SD of log(std max/min)", 0.044315)
+    grads, grads_line = nuisance("per-network SD of log(weight-gradient max/min)", 0.059469)
+    cv, cv_line = nuisance("coefficient of variation of the saturated share over networks (h1), held at the theory's "
+                           "share", 5.0508)
+    half = math.log(2) / 2
+    shares = xavier_tanh_saturation()
+    parts = [Part("std max/min ≤ 2", er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, half / spread), SIZE, T_NONCENTRAL),
+             Part("weight-gradient max/min ≤ 2", er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, half / grads), SIZE,
+                  T_NONCENTRAL),
+             Part(f"saturated share < 1% in 5 layers (theory ≤ {max(shares):.1e})", sum(
+                 er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, (0.01 - s) / (cv * s)) for s in shares), SIZE,
+                 T_NONCENTRAL)]
+    return parts, [spread_line, grads_line, cv_line]
+
+
+def sigmoid_fixed_point_saturation(sigma: float) -> float:
+    """Share with σ(z) < 0.01 or > 0.99 at the fixed point of q = 100σ²·E[sigmoid(√q Z)²] (zero biases)."""
+    gain = 100 * sigma**2
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))
+    q = fixed_point(lambda q: gain * expect(lambda z: sigmoid(z) ** 2, q), gain / 2)
+    return float(2 * stats.norm.sf(math.log(99) / math.sqrt(q)))
+
+
+@calibrates("xavier-helps-sigmoid",
+            "at a declared h5 spread under Xavier twice σ = 0.01's and σ = 0.05's (theory puts it far higher: "
+            "sigmoid'(0)·√(100·Var W) is 1/4 a layer under Xavier, 1/8 and 1/40 under σ = 0.05 and 0.01), and the "
+            "mean-field saturated shares at h5 (about 0 under Xavier, 0.5 under σ = 1)",
+            "at a Xavier h5 spread equal to a small σ's, or a saturated share equal to σ = 1's")
+def _xavier_sigmoid():
+    cv_x, line_x = nuisance("CV of Xavier's h5 spread over networks", 0.036082)
+    cv_1, line_1 = nuisance("CV of σ = 0.01's h5 spread", 0.28942)
+    cv_5, line_5 = nuisance("CV of σ = 0.05's h5 spread", 0.040921)
+    sd_sat, line_sat = nuisance("per-network SD of the h5 saturated share (σ = 1's, taken for Xavier too)", 0.044498)
+    parts = []
+    for label, cv in (("σ=0.01", cv_1), ("σ=0.05", cv_5)):
+        miss = intervals_apart(A_NETWORKS, A_CONFIDENCE, 1.0, cv, 2 * cv_x)[0]  # Xavier's mean twice, so its SD too
+        support = intervals_apart(A_NETWORKS, A_CONFIDENCE, 1.0, cv, cv_x)[1]  # at the boundary the means are equal
+        parts.append(Part(f"Xavier's h5 spread above {label}'s", miss, support, INTEGRATED))
+    large = sigmoid_fixed_point_saturation(1.0)
+    small = sigmoid_fixed_point_saturation(math.sqrt(2 / 200))
+    miss, support = intervals_apart(A_NETWORKS, A_CONFIDENCE, large - small, sd_sat, sd_sat)
+    parts.append(Part(f"Xavier's h5 saturated share below σ=1's (theory {small:.1g} and {large:.2f})", miss, support,
+                      INTEGRATED))
+    return parts, [line_x, line_1, line_5, line_sat]
+
+
+@calibrates("he-preserves-relu",
+            "at the theory's gains of 1 (He) and 1/2 (Xavier)",
+            "at a true gain on the ±10% band's edge (0.9 or 1.1 times the theory's)")
+def _he_relu():
+    he, he_line = nuisance("per-network SD of log gain under He (delta method over 50 networks)", 0.075313)
+    xavier, xavier_line = nuisance("per-network SD of log gain under Xavier (delta method)", 0.077187)
+    parts = [log_band_parts("He: gain inside 1 ± 10%", A_NETWORKS, A_CONFIDENCE, 1.0, 0.9, 1.1, he),
+             log_band_parts("Xavier: gain inside 1/2 ± 10%", A_NETWORKS, A_CONFIDENCE, 0.5, 0.45, 0.55, xavier)]
+    return parts, [he_line, xavier_line]
+
+
+@calibrates("relu-std-sweep",
+            "at the theory's gains 100·σ²/2 (0.5, 0.98, 3.92)",
+            "at a true gain on an edge of the band [0.9, 1.1]")
+def _relu_sweep():
+    sds = {0.10: nuisance("per-network SD of log gain at σ = 0.10 (delta method)", 0.10445),
+           0.14: nuisance("per-network SD of log gain at σ = 0.14", 0.083722),
+           0.28: nuisance("per-network SD of log gain at σ = 0.28", 0.090190)}
+    bands = {0.10: (0.0, 0.9), 0.14: (0.9, 1.1), 0.28: (1.1, math.inf)}
+    words = {0.10: "shrinks", 0.14: "holds", 0.28: "grows"}
+    parts = [log_band_parts(f"σ={s}: {words[s]} (theory {100 * s**2 / 2:.3g})", A_NETWORKS, A_CONFIDENCE,
+                            100 * s**2 / 2, *bands[s], sds[s][0]) for s in sds]
+    return parts, [line for _, line in sds.values()]
+
+
+# --- section D: Glorot & Bengio's backprop (claims/test_glorot_backprop.py) ------------------------
+
+def glorot_backprop_gain(embedding_variance: float, weight_variance: float) -> float:
+    """Mean-field per-layer gain of ‖∂loss/∂z‖ from h5 down to h1: ‖δ_l‖² = 100·Var[W]·E[tanh'(z_l)²]·‖δ_l+1‖², with
+    z_l's variance from the forward recursion started at each digit, averaged over the digits."""
+    q = tanh_variances(lab3_first_variance(embedding_variance, weight_variance), weight_variance)
+    factors = [100 * weight_variance * expect(lambda z: (1 - np.tanh(z) ** 2) ** 2, v) for v in q[:4]]
+    return float(np.mean(np.prod(factors, axis=0)) ** (1 / 8))
+
+
+def band_rule_errors(rule: SequentialBandRule, gain: float, sd: float) -> tuple[float, float]:
+    """(false failure at gain, false support at the band's nearest finite edge) of a SequentialBandRule on the logs
+    of a per-network gain with SD sd: union bounds over its looks with the noncentral t. Not 'supported' needs a
+    'refuted' look or a last look not inside; at an edge, 'supported' needs some look inside."""
+    confidence = 1 - rule.alpha / len(rule.stages)
+    log_low = math.log(rule.low) if rule.low > 0 else -math.inf
+    log_high, mean = math.log(rule.high), math.log(gain)
+    refuted = sum(er.t_bound_beyond(n, confidence, (log_low - mean) / sd) if math.isfinite(log_low) else 0.0
+                  for n in rule.stages)
+    refuted += sum(er.t_bound_beyond(n, confidence, (mean - log_high) / sd) for n in rule.stages)
+    last = rule.stages[-1]
+    short = er.t_bound_misses(last, confidence, (log_high - mean) / sd)
+    if math.isfinite(log_low):
+        short += er.t_bound_misses(last, confidence, (mean - log_low) / sd)
+    support = sum(er.t_bound_beyond(n, confidence, 0.0) for n in rule.stages)
+    return min(1.0, refuted + short), min(1.0, support)
+
+
+@calibrates("glorot-standard-init-backprop-shrinks",
+            "at the mean-field gains on these digits, 0.575 (standard) and 0.9045 (normalized: tanh's curvature; "
+            "the linear regime says √(1/3) and 1)",
+            "at a true gain of 0.9 for either part")
+def _glorot_backprop():
+    standard_sd, standard_line = nuisance("per-network SD of log gain, standard init (50 networks)", 0.011859)
+    normalized_sd, normalized_line = nuisance("per-network SD of log gain, normalized init (largest block)", 0.015638)
+    level = SequentialBandRule(0.9, 1.1, stages=(50, 200, 800), alpha=0.01)
+    shrinks = SequentialBandRule(0.0, 0.9, stages=(50, 200, 800), alpha=0.01)
+    standard = glorot_backprop_gain(1 / (3 * 784), 1 / 300)
+    normalized = glorot_backprop_gain(2 / 884, 2 / 200)
+    method = "exact: noncentral t, union over the looks"
+    parts = [Part(f"standard: shrinks below 0.9 (theory {standard:.4f})", *band_rule_errors(shrinks, standard,
+                                                                                             standard_sd), method),
+             Part(f"normalized: level inside 1 ± 0.1 (theory {normalized:.4f})", *band_rule_errors(
+                 level, normalized, normalized_sd), method)]
+    return parts, [standard_line, normalized_line]

@@ -1,0 +1,65 @@
+"""Error rates of SELU's and PyTorch's default init's claims (claims/test_selu.py, claims/test_torch_default.py)."""
+
+import numpy as np
+
+from lib.framework import error_rates as er
+from lib.framework.calibration import Part, SIZE, T_NONCENTRAL, band_misses, calibrates, nuisance
+from lib.protocols.calibrations.common import expect, log_band_parts
+
+
+# --- section D: SELU (claims/test_selu.py: 100 networks, 99% t, layer 32) ---------------------------
+
+SELU_LAMBDA, SELU_ALPHA = 1.0507009873554805, 1.6732632423543772
+
+
+def selu(z):
+    return SELU_LAMBDA * np.where(z > 0, z, SELU_ALPHA * np.expm1(np.minimum(z, 0)))
+
+
+def selu_layer_32(weight_gain: float, start_second_moment: float, activation=selu) -> tuple[float, float]:
+    """Mean-field mean and variance of the activations at layer 32 of a 100-wide net with n·Var[W] = weight_gain."""
+    q = weight_gain * start_second_moment
+    for _ in range(31):
+        q = weight_gain * float(expect(lambda z: activation(z) ** 2, q))
+    mean = float(expect(activation, q))
+    return mean, float(expect(lambda z: activation(z) ** 2, q)) - mean**2
+
+
+@calibrates("selu-self-normalizes",
+            "at the fixed point (0, 1) for SELU + LeCun, the mean-field layer-32 moments for SELU + He and ReLU + "
+            "LeCun",
+            "at a moment on its band's edge (SELU + LeCun), or both moments of a contrast on their edges")
+def _selu():
+    mean_sd, mean_line = nuisance("per-network SD of SELU + LeCun's layer-32 mean (larger start)", 0.067021)
+    var_sd, var_line = nuisance("per-network SD of SELU + LeCun's layer-32 variance (larger start)", 0.10478)
+    he_cv, he_line = nuisance("CV of SELU + He's layer-32 mean over networks (larger start)", 0.50559)
+    relu_cv, relu_line = 10.0, "CV of ReLU + LeCun's layer-32 variance: declared 10 (the reference's rounds to 0)"
+    n, conf = 100, 0.99
+    starts = (1 + 3, 0.25 + 0.1)  # E[x²] = μ² + ν of the two starts
+    reaches = 2 * (band_misses(n, conf, 0.1 / mean_sd, 0.1 / mean_sd) + band_misses(n, conf, 0.1 / var_sd,
+                                                                                     0.1 / var_sd))
+    he = [selu_layer_32(2.0, s)[0] for s in starts]
+    relu = [selu_layer_32(1.0, s, lambda z: np.maximum(z, 0))[1] for s in starts]
+    contrast = 0.01  # both moments of a contrast on their edges: one side of each, summed
+    parts = [Part("SELU + LeCun reaches (0, 1) from both starts", reaches, SIZE, T_NONCENTRAL),
+             Part(f"SELU + He does not (theory mean {min(he):.3g})", sum(
+                 er.t_bound_misses(n, conf, (m - 0.1) / (he_cv * m)) for m in he), contrast, T_NONCENTRAL),
+             Part(f"ReLU + LeCun does not (theory variance {max(relu):.2g})", sum(
+                 er.t_bound_misses(n, conf, (0.9 - v) / (relu_cv * v)) for v in relu), contrast, T_NONCENTRAL)]
+    return parts, [mean_line, var_line, he_line, relu_line]
+
+
+# --- section D: PyTorch's default init (claims/test_torch_default.py: 300 networks, 99% BCa) ---------
+
+@calibrates("pytorch-default-init-shrinks-relu",
+            "at the theory's gain of 1/6, a ratio of 1 to the bias recursion, and our copy of the rule identical to "
+            "nn.Linear's",
+            "at a true gain or ratio on its ±10% band's edge")
+def _torch_default():
+    gain, gain_line = nuisance("per-network SD of log gain, backed out of the BCa interval (t, 300 networks)", 0.088862)
+    ratio, ratio_line = nuisance("per-network SD of log(h5 / recursion), backed out of the BCa interval", 0.17822)
+    parts = [log_band_parts("gain inside 1/6 ± 10%", 300, 0.99, 1 / 6, 0.9 / 6, 1.1 / 6, gain),
+             log_band_parts("h5 over the recursion inside 1 ± 10%", 300, 0.99, 1.0, 0.9, 1.1, ratio),
+             Part("KS test of our copy against nn.Linear not rejected", 0.001, None,
+                  "the KS test's level (asymptotic, 200,000 weights a side)")]
+    return parts, [gain_line, ratio_line]

@@ -1,0 +1,100 @@
+"""Error rates of family C's Week10 claims (claims/test_week10_*.py)."""
+import math
+
+import numpy as np
+from scipy import stats
+
+from lib.framework import error_rates as er
+from lib.framework.calibration import BINOMIAL, DETERMINISTIC, Part, SEED, SIZE, T_NONCENTRAL, calibrates, nuisance
+from lib.protocols.calibrations.common import INTEGRATED, intervals_apart
+
+
+# --- family C: Week10 (claims/test_week10_*.py) ----------------------------------------------------
+
+def deterministic_claim():
+    return [Part("property on a fixed grid and derandomized examples", 0.0, 0.0, DETERMINISTIC)], []
+
+
+for _claim in ("sigmoid-derivative-matches-autograd", "sigmoid-saturates", "tanh-saturates-too",
+               "relu-gradient-is-zero-or-one"):
+    calibrates(_claim, "deterministic: a fixed grid and derandomized examples", "")(deterministic_claim)
+
+
+@calibrates("sigmoid-not-zero-centred",
+            "at tanh's mixed-sign chance of at least 1/2 a case (flipping one h1 unit's weights makes its two outputs "
+            "differ in sign as often as agree), the sigmoid property deterministic",
+            "at a tanh that never shows mixed signs (the sigmoid property deterministic)")
+def _not_zero_centred():
+    return [Part("sigmoid property (derandomized examples)", 0.0, 0.0, DETERMINISTIC),
+            Part("some tanh case of 2,000 has mixed signs", 0.5**2000, 0.0, BINOMIAL)], []
+
+
+W10 = 2000
+
+
+@calibrates("week10-sigmoid-gradients-vanish",
+            "at a declared sigmoid ratio s_l/s_(l+1) of 1/2, tanh's s1/s4 twice sigmoid's (theory: tanh'(0)/σ'(0) = 4 "
+            "a layer), and a ReLU exact-zero share of 1/4 (a zero-bias unit is off on about half its inputs)",
+            "at a true ratio of 1, tanh's s1/s4 equal to sigmoid's, or no exact zeros")
+def _w10_vanish():
+    step, step_line = nuisance("per-init SD of log(s_l/s_(l+1)), sigmoid (largest step)", 0.56801)
+    sig, sig_line = nuisance("per-init SD of log(s1/s4), sigmoid", 0.74997)
+    tanh, tanh_line = nuisance("per-init SD of log(s1/s4), tanh", 0.84500)
+    miss, support = intervals_apart(W10, 0.99, math.log(2), sig, tanh)
+    parts = [Part("3 sigmoid steps below 1", 3 * er.t_bound_misses(W10, 0.99, math.log(2) / step), SIZE, T_NONCENTRAL),
+             Part("tanh's s1/s4 above sigmoid's", miss, support, INTEGRATED),
+             Part("ReLU exact-zero share above 0 (per-init SD ≤ 1/2, a share's largest)", er.t_bound_misses(
+                 W10, 0.99, 0.25 / 0.5), SIZE, T_NONCENTRAL),
+             Part("no exact zeros for sigmoid and tanh: |z| ≤ π + 1 under U(−1, 1)", 0.0, None,
+                  "deterministic: σ' and tanh' are positive in float32 there")]
+    return parts, [step_line, sig_line, tanh_line]
+
+
+@calibrates("week10-glorot-vs-uniform",
+            "at a true evenness gain of 2·log 2 for each activation",
+            "at a true evenness gain of log 2 and a scale change of log 2 for one activation")
+def _w10_glorot():
+    ses = {a: nuisance(f"SE of the {a} evenness gain, backed out of its 99% BCa interval", raw)
+           for a, raw in (("sigmoid", 0.030474), ("tanh", 0.019692), ("relu", 0.032196))}
+    scale_se = max(nuisance(f"SE of the {a} scale change", raw)[0] for a, raw in (("sigmoid", 0.014946),
+                                                                                    ("tanh", 0.018052),
+                                                                                    ("relu", 0.068905)))
+    method = "normal-theory approximation of the BCa interval"
+    quantile = stats.norm.ppf(0.995)
+    boundary = SIZE + float(stats.norm.sf(quantile + 2 * math.log(2) / scale_se)) + SIZE  # E above, R above or below
+    parts = [Part(f"{a}: a huge difference (E above log 2 or R beyond ±log 2)",
+                  float(stats.norm.cdf(quantile - math.log(2) / se)), boundary, method) for a, (se, _) in ses.items()]
+    return parts, [line for _, line in ses.values()] + [f"SE of the scale change: the largest, {scale_se:g}"]
+
+
+FAN_INS = tuple(int(n) for n in np.unique(np.geomspace(2, 1000, 12).round()))
+
+
+def uniform_saturated_share(fan_in: int, draws: int = 20_000) -> float:
+    """Theory of the U(−1, 1) curve: z | w ~ N(0, ‖w‖²) for unit-variance inputs, so the share is
+    E[2Φ(−atanh(0.99)/‖w‖)], the expectation over w ~ U(−1, 1)^n taken by seeded draws."""
+    rng = np.random.default_rng(np.random.SeedSequence([SEED, fan_in]))
+    norms = np.concatenate([np.sqrt((rng.uniform(-1, 1, (1000, fan_in)) ** 2).sum(axis=1)) for _ in range(draws // 1000)])
+    return float(np.mean(2 * stats.norm.sf(math.atanh(0.99) / norms)))
+
+
+@calibrates("uniform-init-saturates-wide-tanh",
+            "at the theory's U(−1, 1) curve E[2Φ(−atanh 0.99 / ‖w‖)] and Glorot's share flat (the claim's words: "
+            "ratio 1 at every fan-in)",
+            "at equal U(−1, 1) shares at fan-in 2 and 1,000, or a Glorot ratio of 2 or 1/2")
+def _wide_tanh():
+    sd, sd_line = nuisance("per-init SD of the U(−1, 1) share (largest fan-in)", 0.02739)
+    sd_2, sd_2_line = nuisance("per-init SD of the U(−1, 1) share at fan-in 2", 0.00585)
+    sd_1000, sd_1000_line = nuisance("per-init SD of the U(−1, 1) share at fan-in 1,000", 0.01418)
+    cv, cv_line = nuisance("CV of Glorot's share over inits (largest fan-in)", 0.7717)
+    inits = 1000
+    shares = [uniform_saturated_share(n) for n in FAN_INS]
+    falls = sum(float(stats.norm.cdf(-(b - a) / (sd * math.sqrt(2 / inits)))) for a, b in zip(shares, shares[1:]))
+    miss, support = intervals_apart(inits, 0.99, shares[-1] - shares[0], sd_2, sd_1000)
+    se = cv * math.sqrt(2 / inits)  # of a log ratio of two independent means (delta method)
+    flat = 11 * 2 * float(stats.norm.cdf(stats.norm.ppf(0.995) - math.log(2) / se))
+    parts = [Part("U(−1, 1): no adjacent fall of the mean share (11 pairs)", falls, None,
+                  "normal approximation (means of 1,000 inits)"),
+             Part("U(−1, 1): interval at 1,000 above the one at 2", miss, support, INTEGRATED),
+             Part("Glorot: 11 ratios inside [1/2, 2]", flat, SIZE, "normal-theory approximation of the BCa interval")]
+    return parts, [sd_line, sd_2_line, sd_1000_line, cv_line]

@@ -1,0 +1,162 @@
+"""The Lab3 / Perunicic MLP: 784 → linear 100 → hidden × [100 + activation] → 10 (softmax in the loss)."""
+import hashlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lib.nets.activations import get_activation, identity
+from lib.framework.cache import ExperimentCache
+from lib.nets.ensemble import StackedMLP, build_mlp
+from lib.nets.initializers import Initializer, code_digest, get_initializer
+from lib.framework.progress import epoch_reporter
+from lib.nets.probes import LayerStats, activation_sample, probe_layers
+from lib.nets.training import batch_orders, make_optimizer, train
+
+
+def lab3_mlp(
+    activation: str,
+    weight_init: Initializer,
+    seeds: list[int],
+    hidden_layers: int = 5,
+    width: int = 100,
+    inputs: int = 784,
+    classes: int = 10,
+    device: str = "cpu",
+) -> StackedMLP:
+    """len(seeds) Lab3 networks with zero biases; layer 0 is the linear embedding, the last the logits."""
+    widths = [inputs, width] + [width] * hidden_layers + [classes]
+    activations = [identity] + [get_activation(activation)] * hidden_layers + [identity]
+    return build_mlp(widths, activations, weight_init, get_initializer("zeros"), seeds, device)
+
+
+def cross_entropy_per_network(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Each network's mean cross-entropy, [K], for logits [K, N, classes] and labels [N] or [K, N]."""
+    labels = labels.expand(logits.shape[:2])
+    losses = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
+    return losses.mean(dim=1)
+
+
+HIDDEN_LAYERS = [1, 2, 3, 4, 5]  # layer indices of the five activation layers; 0 is the embedding
+LAYER_NAMES = [f"h{l}" for l in HIDDEN_LAYERS]
+
+
+@dataclass(frozen=True)
+class InitSetting:
+    """A weight initializer by name, with its std for 'normal'; the label names it in figures."""
+
+    name: str
+    std: float | None = None
+
+    @property
+    def label(self) -> str:
+        labels = {"glorot_normal": "Xavier", "he_normal": "He", "glorot_standard": "standard U[±1/√n]",
+                  "glorot_uniform": "normalized U[±√6/√(n_j + n_j+1)]"}
+        return f"N(0, {self.std:g})" if self.name == "normal" else labels.get(self.name, self.name)
+
+    def initializer(self) -> Initializer:
+        return get_initializer(self.name, std=self.std) if self.std is not None else get_initializer(self.name)
+
+
+def probe_lab3(activation: str, setting: InitSetting, seeds: list[int], x, labels, device: str = "cpu",
+               sample_size: int = 4000) -> tuple[LayerStats, np.ndarray]:
+    """Per-layer statistics of len(seeds) freshly initialized Lab3 networks on x, labels, and a
+    sample of each hidden layer's activations, [layers, sample_size], for figures."""
+    net = lab3_mlp(activation, setting.initializer(), seeds, device=device)
+    x, labels = x.to(device), labels.to(device)
+    stats = probe_layers(net, x, lambda logits: cross_entropy_per_network(logits, labels), HIDDEN_LAYERS, activation)
+    return stats, activation_sample(net, x, HIDDEN_LAYERS, sample_size, seeds[0])
+
+
+def deep_relu_mlp(weight_layers: int, width: int, weight_init: Initializer, seeds: list[int],
+                  inputs: int = 784, classes: int = 10, device: str = "cpu") -> StackedMLP:
+    """He et al. 2015 Fig. 3 as an MLP: weight_layers layers, ReLU after all but the last, biases zero."""
+    widths = [inputs] + [width] * (weight_layers - 1) + [classes]
+    activations = [get_activation("relu")] * (weight_layers - 1) + [identity]
+    return build_mlp(widths, activations, weight_init, get_initializer("zeros"), seeds, device)
+
+
+def probe_lab3_cached(cache: ExperimentCache, activation: str, setting: InitSetting, seeds: list[int], x, labels,
+                      device: str = "cpu") -> tuple[LayerStats, np.ndarray]:
+    """probe_lab3 through the experiment cache (keyed by the digits themselves, the seeds and the device)."""
+    key = {"activation": activation, "init": [setting.name, setting.std], "seeds": seeds, "device": device,
+           "data": digest(x, labels), "init_code": code_digest(setting.name)}
+
+    def compute():
+        stats, sample = probe_lab3(activation, setting, seeds, x, labels, device)
+        return {**asdict(stats), "sample": sample}
+
+    arrays = dict(cache.load_or_compute("lab3-probe", key, __name__, compute, f"{activation} {setting.label}"))
+    sample = arrays.pop("sample")
+    return LayerStats(**arrays), sample
+
+
+@dataclass(frozen=True)
+class DeepReluJob:
+    """One stack of He et al. Fig. 3 nets: their initializer, each net's init seed, and the shuffle seed they share."""
+
+    weight_init: str
+    seeds: list[int]
+    shuffle_seed: int
+
+
+def train_deep_relu(weight_init: str, seeds: list[int], shuffle_seed: int, x, labels, weight_layers: int, width: int,
+                    lr: float, momentum: float, batch_size: int, epochs: int, device: str = "cpu") -> np.ndarray:
+    """He et al. Fig. 3's training: per-epoch mean training cross-entropy of each seed's net, [seeds, epochs].
+    Weights are drawn in float32 and trained in float64, so the curves do not hang on the CPU's vector kernels."""
+    return train_deep_relu_jobs([DeepReluJob(weight_init, seeds, shuffle_seed)], x, labels, weight_layers, width, lr,
+                                momentum, batch_size, epochs, device)[0]
+
+
+def train_deep_relu_jobs(jobs: list[DeepReluJob], x, labels, weight_layers: int, width: int, lr: float,
+                         momentum: float, batch_size: int, epochs: int, device: str = "cpu") -> list[np.ndarray]:
+    """train_deep_relu of every job, all nets in one stack (one batched op per layer for all, which a GPU needs to be
+    busy); each net's arithmetic is its own, so a job's losses do not depend on the others (tests/test_he_prefill.py)."""
+    stacks = [deep_relu_mlp(weight_layers, width, get_initializer(job.weight_init), job.seeds) for job in jobs]
+    net = StackedMLP([torch.cat(layer) for layer in zip(*(s.weights for s in stacks))],
+                     [torch.cat(layer) for layer in zip(*(s.biases for s in stacks))],
+                     stacks[0].activations).to(torch.float64, device)
+    optimizer = make_optimizer("sgd", net.parameters(), lr=lr, momentum=momentum)
+    per_job = [batch_orders(len(job.seeds), x.shape[0], epochs, job.shuffle_seed) for job in jobs]
+    orders = (torch.cat(epoch_orders) for epoch_orders in zip(*per_job))
+    name = " + ".join(sorted({job.weight_init for job in jobs}))
+    history = train(net, x.to(device, torch.float64), labels.to(device), cross_entropy_per_network, optimizer,
+                    epochs, batch_size, on_epoch=epoch_reporter(f"{weight_layers}-layer {name}", epochs), orders=orders)
+    return np.split(history.T.numpy(), np.cumsum([len(job.seeds) for job in jobs])[:-1])
+
+
+def _deep_relu_key(job: DeepReluJob, x, labels, device: str, protocol: dict) -> dict:
+    """The job's experiment key: its nets, shuffle, device (as given: 'cuda' and 'cuda:0' are two), data and code."""
+    return {"weight_init": job.weight_init, "seeds": job.seeds, "shuffle_seed": job.shuffle_seed, "device": device,
+            "data": digest(x, labels), "init_code": code_digest(job.weight_init), **protocol}
+
+
+def train_deep_relu_cached(cache: ExperimentCache, weight_init: str, seeds: list[int], shuffle_seed: int, x, labels,
+                           device: str = "cpu", **protocol) -> np.ndarray:
+    job = DeepReluJob(weight_init, seeds, shuffle_seed)
+    compute = lambda: {"losses": train_deep_relu_jobs([job], x, labels, device=device, **protocol)[0]}
+    return cache.load_or_compute("deep-relu-training", _deep_relu_key(job, x, labels, device, protocol), __name__,
+                                 compute, weight_init)["losses"]
+
+
+def prefill_deep_relu(cache: ExperimentCache, jobs: list[DeepReluJob], x, labels, device: str = "cpu",
+                      **protocol) -> int:
+    """Train the jobs the cache lacks in one stack and store each as train_deep_relu_cached would; how many trained.
+    A sweep over many root seeds on a GPU trains them together this way (claims/he_prefill.py)."""
+    keys = [_deep_relu_key(job, x, labels, device, protocol) for job in jobs]
+    missing = [(job, key) for job, key in zip(jobs, keys) if not cache.holds("deep-relu-training", key, __name__)]
+    if missing:
+        losses = train_deep_relu_jobs([job for job, _ in missing], x, labels, device=device, **protocol)
+        for (job, key), job_losses in zip(missing, losses):
+            cache.load_or_compute("deep-relu-training", key, __name__, lambda trained=job_losses: {"losses": trained},
+                                  job.weight_init)
+    return len(missing)
+
+
+def digest(*tensors) -> str:
+    """A short content hash of tensors, to key an experiment by its data."""
+    h = hashlib.sha256()
+    for t in tensors:
+        h.update(np.ascontiguousarray(t.cpu().numpy()).tobytes())
+    return h.hexdigest()[:16]
