@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import pytest
 
-from lib.framework import atomic, cache_limit, progress
+from lib.framework import cache_limit, progress
 
 COLLECTOR = pytest.StashKey["FindingsCollector"]()
 SETTINGS = pytest.StashKey[dict]()
@@ -62,15 +62,55 @@ def pytest_addoption(parser):
 
 
 SLOW_SKIP = "a slow study (tens of minutes or more on 2 cores): run it with --claims-slow"
+CLAIM_MARKER = ("claim(CLAIM, refuted=False, control=False, slow=None): ties a test to its claim. The claim's own test "
+                "records its finding (refuted=True: a strict xfail on ClaimRefuted, its reason the finding); a control "
+                "(control=True) checks that its rule can fail. A slow claim's tests are skipped unless --claims-slow "
+                "(slow=False keeps a control that needs no slow study)")
+CLAIM_OF = pytest.StashKey[object]()
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tests marked slow are skipped, with the reason, unless --claims-slow is given (pytest's own recipe)."""
-    if not _active(config) or config.getoption("claims_slow") or config.getini("claims_slow"):
+    """Ties each test marked claim(...) to its claim (before -m selects: such a test is a claim's), then skips the
+    tests marked slow, with the reason, unless --claims-slow is given (pytest's own recipe)."""
+    if not _active(config):
+        return
+    recorded = _recorded_summaries(config)
+    for item in items:
+        if item.get_closest_marker("claim") is not None:
+            _tie(item, item.get_closest_marker("claim"), recorded)
+    if config.getoption("claims_slow") or config.getini("claims_slow"):
         return
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=SLOW_SKIP))
+
+
+def _tie(item, marker, recorded: dict) -> None:
+    """The marks a test takes from its claim: claims; slow where the claim is; a refuted claim's strict xfail."""
+    from lib.framework.findings import Claim, ClaimRefuted
+
+    claim = marker.args[0] if marker.args else None
+    if not isinstance(claim, Claim):
+        raise pytest.UsageError(f"{item.nodeid}: pytest.mark.claim takes the test's Claim, not {claim!r}")
+    control = marker.kwargs.get("control", False)
+    item.stash[CLAIM_OF] = claim
+    item.add_marker(pytest.mark.claims)
+    if marker.kwargs.get("slow", claim.slow):
+        item.add_marker(pytest.mark.slow)
+    if marker.kwargs.get("refuted", False) and not control:
+        reason = f"finding: {recorded[claim.id]}" if claim.id in recorded else "refuted: its finding gives the numbers"
+        item.add_marker(pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason=reason))
+
+
+def _recorded_summaries(config) -> dict:
+    """{claim id: summary} of the refuted findings in the artifacts folder's record ({} where there is none)."""
+    try:
+        path = config.stash[SETTINGS]["artifacts"] / "findings.json"
+        findings = json.loads(path.read_text())["findings"]
+        return {f["id"]: f["summary"] for f in findings if f.get("verdict") == "refuted"}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def _active(config) -> bool:
@@ -87,15 +127,32 @@ def _option(config, name: str):
     return OPTIONS[name].default
 
 
-def _path(config, name: str) -> Path | None:
-    """A path option: relative to where pytest was started when given on the command line, else to the ini file's
-    folder; None when neither gives one and it has no default."""
-    given = config.getoption(name)
-    if given is not None:
-        _refuse_folder_taken_for_a_test_path(config, name, given)
-        return Path(config.invocation_params.dir, Path(given).expanduser())
-    value = _option(config, name)
-    return None if value is None else Path(config.rootpath, Path(value).expanduser())
+def _setting(config, name: str, parse):
+    """parse(the option's raw value), or a usage error in one line naming where the bad value came from: the flag,
+    the ini key, or the default."""
+    try:
+        return parse(_option(config, name))
+    except ValueError as error:
+        if config.getoption(name) is not None:
+            where = name
+        elif config.getini(OPTIONS[name].key) is not None:
+            where = f"ini key {OPTIONS[name].key}"
+        else:
+            where = f"{name} (default)"
+        raise pytest.UsageError(f"{where}: {error}") from None
+
+
+def _path(config, name: str, raw: str | None) -> Path | None:
+    """A path option's value: relative to where pytest was started when given on the command line, else to the ini
+    file's folder; None when there is none; a ValueError when it is empty."""
+    if raw is None:
+        return None
+    if not str(raw).strip():
+        raise ValueError("an empty path; give a folder or file name")
+    if config.getoption(name) is not None:
+        _refuse_folder_taken_for_a_test_path(config, name, raw)
+        return Path(config.invocation_params.dir, Path(raw).expanduser())
+    return Path(config.rootpath, Path(raw).expanduser())
 
 
 def _refuse_folder_taken_for_a_test_path(config, name: str, given: str) -> None:
@@ -123,27 +180,26 @@ def _earlier_findings(path: Path | None) -> tuple[Path, dict] | None:
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", CLAIM_MARKER)
     if not _active(config):
         return
     from lib.engine import device
     from lib.framework import settings
     from lib.framework.cache import ExperimentCache
 
-    try:
-        config.stash[SETTINGS] = {
-            "seed": settings.parse_seed(_option(config, "--claims-seed")),
-            "artifacts": settings.prepare_writable_dir(_path(config, "--claims-artifacts")),
-            "device": device.parse_device(_option(config, "--claims-device")),
-            "threads_per_process": device.set_thread_count(_xdist_workers(config) or _worker_count(config)),
-            "cache": None if config.getoption("--no-claims-cache") else settings.prepare_writable_dir(
-                _path(config, "--claims-cache"), "claims cache folder"),
-            "cache_max": cache_limit.parse_size(_option(config, "--claims-cache-max")),
-            "compare": _earlier_findings(_path(config, "--claims-compare")),
-            "started_at": time.time(),  # cache entries used since then belong to this run: never pruned
-        }
-    except ValueError as error:
-        raise pytest.UsageError(str(error)) from None
-    config.stash[CACHE] = ExperimentCache(config.stash[SETTINGS]["cache"])
+    read = lambda name, parse: _setting(config, name, parse)
+    folder = lambda name, what: read(name, lambda raw: settings.prepare_writable_dir(_path(config, name, raw), what))
+    config.stash[SETTINGS] = {
+        "seed": read("--claims-seed", settings.parse_seed),
+        "artifacts": folder("--claims-artifacts", "artifacts folder"),
+        "device": read("--claims-device", device.parse_device),
+        "threads_per_process": device.set_thread_count(_xdist_workers(config) or _worker_count(config)),
+        "cache": None if config.getoption("--no-claims-cache") else folder("--claims-cache", "claims cache folder"),
+        "cache_max": read("--claims-cache-max", cache_limit.parse_size),
+        "compare": read("--claims-compare", lambda raw: _earlier_findings(_path(config, "--claims-compare", raw))),
+        "started_at": time.time(),  # cache entries used since then belong to this run: never pruned
+    }
+    config.stash[CACHE] = read("--claims-cache", lambda _: ExperimentCache(config.stash[SETTINGS]["cache"]))
     config.stash[COLLECTOR] = FindingsCollector()
     config.pluginmanager.register(config.stash[COLLECTOR], "claims-findings")
     if config.getoption("verbose") >= 0 and not hasattr(config, "workerinput"):  # quiet under -q and in xdist workers
@@ -207,24 +263,29 @@ def seeds(run_settings):
 
 
 class Artifacts:
-    """Saves one test's figures as PNG under <artifacts>/<claim id>/ and remembers their paths
-    (relative to the artifacts folder, as findings record them); a figure drawn before from the same values comes
-    from the experiment cache's folder, store (lib.framework.figure_store), when there is one."""
+    """Saves one test's figures as PNG under <artifacts>/<claim id>/ (the claim its marker names) and remembers their
+    paths (relative to the artifacts folder, as findings record them); a figure drawn before from the same values
+    comes from the experiment cache's folder, store (lib.framework.figure_store), when there is one."""
 
-    def __init__(self, root: Path, store: Path | None = None):
-        self.root, self.store, self.paths = root, store, []
+    def __init__(self, root: Path, store: Path | None = None, claim_id: str | None = None):
+        self.root, self.store, self.claim_id, self.paths = root, store, claim_id, []
 
-    def save(self, claim_id: str, name: str, figure) -> str:
+    def save(self, name: str, figure, claim_id: str | None = None) -> str:
+        """Save figure as <claim id>/<name>.png: this test's claim's, or claim_id's where given."""
         from lib.framework.plots import save_figure
 
+        claim_id = claim_id or self.claim_id
+        if claim_id is None:
+            raise ValueError(f"figure {name!r}: this test has no pytest.mark.claim(...) to save it under; pass claim_id")
         path = save_figure(figure, self.root / claim_id / f"{name}.png", self.store)
         self.paths.append(str(path.relative_to(self.root)))
         return str(path)
 
 
 @pytest.fixture
-def artifacts(run_settings) -> Artifacts:
-    return Artifacts(run_settings["artifacts"], run_settings["cache"])
+def artifacts(request, run_settings) -> Artifacts:
+    claim = request.node.stash.get(CLAIM_OF, None)
+    return Artifacts(run_settings["artifacts"], run_settings["cache"], claim.id if claim is not None else None)
 
 
 STARTED = pytest.StashKey[tuple]()
@@ -246,6 +307,11 @@ class FindingRecorder:
         self.started, self.cache_mark = node.stash[STARTED]
 
     def conclude(self, finding: Finding) -> Finding:
+        claim = self.node.stash.get(CLAIM_OF, None)
+        if claim is not None and finding.id != claim.id:
+            pytest.fail(f"{self.node.nodeid} is tied to claim {claim.id!r} but recorded a finding of {finding.id!r}",
+                        pytrace=False)
+        finding.setup.setdefault("root_seed", _settings(self.node.config)["seed"])
         finding.artifacts = [*finding.artifacts, *self.artifacts.paths]
         finding.seconds = round(time.perf_counter() - self.started, 2)
         finding.experiments = self.node.config.stash[CACHE].origin_since(self.cache_mark)
@@ -295,8 +361,11 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     findings = sys.modules.get("lib.framework.findings")  # imported by whatever raised a ClaimRefuted
-    if report.failed and call.excinfo is not None and findings and call.excinfo.errisinstance(findings.ClaimRefuted):
+    refuted = call.excinfo is not None and findings and call.excinfo.errisinstance(findings.ClaimRefuted)
+    if refuted and report.failed:
         report.longrepr = str(call.excinfo.value)
+    if refuted and hasattr(report, "wasxfail"):  # a refuted claim's strict xfail: its reason is this run's finding
+        report.wasxfail = f"finding: {call.excinfo.value.finding.summary}"
     html = item.config.pluginmanager.get_plugin("html")
     figures = dict(item.user_properties).get("figures") if report.when == "call" else None
     if html is None or not figures or SETTINGS not in item.config.stash:
@@ -314,19 +383,20 @@ def pytest_sessionfinish(session):
         config.workeroutput["claims_left_out"] = config.stash[COLLECTOR].claims_left_out
     if COLLECTOR not in config.stash or hasattr(config, "workerinput") or not config.stash[COLLECTOR].findings:
         return
-    from lib.framework import html_report, record, report
+    from lib.framework import record, record_update
 
     collector, root = config.stash[COLLECTOR], config.stash[SETTINGS]["artifacts"]
     run = record.this_run(config.stash[SETTINGS]["seed"], _command(config), config.rootpath)
     for finding in collector.findings:
         finding.run = run
-    previous, warning = record.read_previous(root / "findings.json")
     full_run = collector.claims_left_out == 0
-    merged = record.merge(previous, collector.findings, full_run=full_run)
+    try:
+        merged, warning = record_update.update(root, collector.findings, full_run, run, _environment(config))
+    except OSError as error:  # a full disk, say: this run's findings still reach the summary
+        merged = record.merge([], collector.findings, full_run=True)
+        warning = (f"could not write the findings to {root} ({error.strerror or error}): this run's findings are "
+                   f"in the summary below")
     config.stash[RECORD] = (merged, run, warning, _compared(config, collector.findings, full_run))
-    atomic.write_text(root / "findings.json", report.findings_json(merged, _environment(config)))
-    atomic.write_text(root / "FINDINGS.md", report.findings_markdown(merged, run))
-    atomic.write_text(root / "index.html", html_report.render(merged, run))
 
 
 def _keep_cache_within_its_cap(config) -> None:

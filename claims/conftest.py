@@ -3,10 +3,10 @@
 import pytest
 
 from claims.lab3_common import DIGITS_PER_CLASS, NETWORKS
+from lib.framework.seeding import child, network_seeds
 from lib.protocols.data import mnist_sample, stratified_subset
 from lib.protocols.lab3 import InitSetting, probe_lab3_cached
 from lib.protocols.lu import lab_runs
-from lib.framework.seeding import child, network_seeds
 
 
 @pytest.fixture(scope="module")

@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
+from lib.framework.seeding import child, network_seeds, seed_for
 from lib.protocols.data import mnist_sample
 from lib.protocols.lab3 import DeepReluJob, train_deep_relu_cached
-from lib.framework.seeding import child, network_seeds, seed_for
 
 PROTOCOL = {"dtype": "float64", "weight_layers": 30, "width": 100, "optimizer": "sgd", "lr": 0.01, "momentum": 0.9,
             "batch_size": 64, "epochs": 127, "seeds": 8, "digits": 5000, "confidence": 0.99}

@@ -19,14 +19,14 @@ import time
 import torch
 
 from claims.he_common import DEPTHS, PROTOCOL, SHALLOWER, depth_sequence, training_jobs, training_options
+from lib.engine.device import parse_device
 from lib.framework import progress
 from lib.framework.cache import ExperimentCache
-from lib.protocols.data import mnist_sample
-from lib.protocols.lab3 import prefill_deep_relu
 from lib.framework.seeding import claim_seed_sequence
 from lib.framework.settings import available_cores, prepare_writable_dir
-from lib.engine.device import parse_device
 from lib.framework.stability import parse_seeds
+from lib.protocols.data import mnist_sample
+from lib.protocols.lab3 import prefill_deep_relu
 
 CLAIM_DEPTHS = (PROTOCOL["weight_layers"], SHALLOWER)  # the two claims' own, first
 

@@ -22,11 +22,11 @@ from claims.he_common import (
     epochs_to_threshold,
 )
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.framework.findings import Claim, ClaimRefuted, paper
+from lib.framework.findings import Claim, paper
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.stats import mean_interval
+from lib.protocols.calibrations.he import STALL, deep_relu_errors, he_22_errors
 
-pytestmark = pytest.mark.claims
 
 FIG3 = paper("30-layer model: Xavier \"completely stalls … It does not converge even given more epochs\"; theirs "
              "converges", "the Fig. 3 caption (ImageNet, top-1 error against epochs)", "primary",
@@ -40,10 +40,19 @@ CLAIM = Claim(
     "a 30-layer ReLU MLP (width 100) trained with plain SGD+momentum on the MNIST sample: with Xavier the loss "
     "stays near ln 10, with He it falls well below",
     "He et al. 2015 Fig. 3",
-    "after the last epoch, the mean training loss over seeds (99% t interval) under Xavier has its lower bound "
-    "above 0.9·ln 10 ('near ln 10'), and under He its upper bound below 0.5·ln 10 ('well below'). "
-    + sentence("he-trains-deep-relu-xavier-stalls") + ". " + BUDGET_CHANGE,
-    false_failure=stated("he-trains-deep-relu-xavier-stalls")[0], false_support=stated("he-trains-deep-relu-xavier-stalls")[1],
+    Rule(
+        "after the last epoch, the mean training loss over seeds (99% t interval) under Xavier has its lower bound "
+        "above 0.9·ln 10 ('near ln 10'), and under He its upper bound below 0.5·ln 10 ('well below'). "
+        + ERRORS
+        + ". "
+        + BUDGET_CHANGE,
+        design="at Xavier stalled at ln 10, He at a declared 0.25·ln 10 (halfway to 'well below'), and a declared "
+        f"chance of {STALL:g} that a He seed stalls",
+        boundary="at a true mean loss of 0.9·ln 10 (Xavier) or 0.5·ln 10 (He)",
+        errors=deep_relu_errors,
+        stated=(0.008, 0.005),
+    ),
+    slow=True,
 )
 
 
@@ -60,17 +69,12 @@ def losses(seeds, device, experiment_cache):
     return depth_losses(seeds, device, experiment_cache, PROTOCOL["weight_layers"])
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: on He et al.'s budget (10,033 SGD steps at lr "
-                   "1e-2) Xavier stalls at exactly ln 10 in all 8 seeds, as Fig. 3 says; He's 30-layer nets fall below "
-                   "0.5·ln 10 in every seed (lowest loss 0.34–0.81) but at the constant rate 7 of 8 later diverge "
-                   "(non-finite loss from epoch 19–103) and one returns to ln 10, so 'He falls well below' fails at the "
-                   "last epoch: a plain width-100 MLP at He et al.'s starting rate, not their conv nets, is unstable")
+@pytest.mark.claim(CLAIM, refuted=True)
 def test_he_trains_deep_relu_xavier_stalls(losses, finding, artifacts, run_settings):
     ok, measured = stalls_and_trains(losses["glorot_normal"][:, -1], losses["he_normal"][:, -1])
     measured["ln_10"] = CHANCE
     measured["paper"] = FIG3
-    artifacts.save(CLAIM.id, "training_loss", plots.curves(
+    artifacts.save("training_loss", plots.curves(
         {"Xavier": losses["glorot_normal"], "He": losses["he_normal"]}, "epoch", "mean training cross-entropy",
         "30-layer ReLU MLP, SGD + momentum", reference=CHANCE, x=np.arange(1, PROTOCOL["epochs"] + 1)))
     summary = (f"final loss: Xavier {measured['final_loss_xavier'].text()}, He {measured['final_loss_he'].text()} "
@@ -82,7 +86,7 @@ def test_he_trains_deep_relu_xavier_stalls(losses, finding, artifacts, run_setti
         {**PROTOCOL, "root_seed": run_settings["seed"]}))
 
 
-@pytest.mark.slow
+@pytest.mark.claim(CLAIM, control=True)
 def test_control_swapped_initializers_are_refuted_and_stable_nets_pass(losses, losses_22):
     """Controls: with the initializers swapped (He's losses read as Xavier's) the rule must fail; the 30-layer Xavier
     nets, stalled at ln 10, against the 22-layer He nets, below 0.5·ln 10, both at epoch CONTROL_EPOCHS, must pass it
@@ -98,14 +102,23 @@ BOTH_CONVERGE = Claim(
     BOTH_CONVERGE_ID,
     "a 22-layer ReLU MLP converges under both Xavier and He initialization, He sooner",
     "He et al. 2015 Fig. 2",
-    "the protocol of he-trains-deep-relu-xavier-stalls but 22 weight layers (its companion: same data, seeds, "
-    "optimizer and budget). 'Converges': after the last epoch the mean training loss over seeds has its 99% "
-    "upper bound below 0.5·ln 10 (that claim's 'well below'), for each initializer. 'Sooner': per seed, the first "
-    "epoch whose loss is below 0.5·ln 10 (never = epochs + 1) is earlier under He; the Xavier and He nets of one seed share "
-    "their init seed and shuffles, so the seeds are paired: one-sided Wilcoxon signed-rank test at alpha 0.05 "
-    "(earlier rule: Mann–Whitney U, which treats the paired seeds as independent). "
-    + sentence("he-22-layer-both-converge") + ". " + BUDGET_CHANGE,
-    false_failure=stated("he-22-layer-both-converge")[0], false_support=stated("he-22-layer-both-converge")[1],
+    Rule(
+        "the protocol of he-trains-deep-relu-xavier-stalls but 22 weight layers (its companion: same data, seeds, "
+        "optimizer and budget). 'Converges': after the last epoch the mean training loss over seeds has its 99% "
+        "upper bound below 0.5·ln 10 (that claim's 'well below'), for each initializer. 'Sooner': per seed, the first "
+        "epoch whose loss is below 0.5·ln 10 (never = epochs + 1) is earlier under He; the Xavier and He nets of one seed share "
+        "their init seed and shuffles, so the seeds are paired: one-sided Wilcoxon signed-rank test at alpha 0.05 "
+        "(earlier rule: Mann–Whitney U, which treats the paired seeds as independent). "
+        + ERRORS
+        + ". "
+        + BUDGET_CHANGE,
+        design="at a declared final loss of two thirds of the threshold (ln 10 / 3) for both initializers, He two "
+        f"epochs sooner in every seed, and a declared chance of {STALL:g} that a seed stalls",
+        boundary="at a true mean loss of 0.5·ln 10, or He no sooner than Xavier",
+        errors=he_22_errors,
+        stated=(0.02, 0.05),
+    ),
+    slow=True,
 )
 
 
@@ -134,17 +147,12 @@ def losses_22(seeds, device, experiment_cache):
     return depth_losses(seeds, device, experiment_cache, SHALLOWER)
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: on He et al.'s budget (10,033 SGD steps at lr "
-                   "1e-2) He reaches 0.5·ln 10 by epoch 2–3 and Xavier later (epoch 10–18) in 7 of 8 seeds, as Fig. 2 "
-                   "says (paired Wilcoxon p = 0.004); but one Xavier net stays at ln 10 for all 10,033 steps, so Xavier's "
-                   "mean last loss, 0.51 [−0.42, 1.43], is not below the threshold: 'both converge' fails on one seed "
-                   "in 8. Not the same at every root seed: supported at 5, 16 and 19 of 1-20 (docs/claims.md)")
+@pytest.mark.claim(BOTH_CONVERGE, refuted=True)
 def test_he_22_layer_both_converge(losses_22, finding, artifacts, run_settings):
     ok, measured = both_converge_he_sooner(losses_22["glorot_normal"], losses_22["he_normal"])
     measured["threshold"] = 0.5 * CHANCE
     measured["paper"] = FIG2
-    artifacts.save(BOTH_CONVERGE.id, "training_loss", plots.curves(
+    artifacts.save("training_loss", plots.curves(
         {"Xavier": losses_22["glorot_normal"], "He": losses_22["he_normal"]}, "epoch", "mean training cross-entropy",
         f"{SHALLOWER}-layer ReLU MLP, SGD + momentum", reference=0.5 * CHANCE, x=np.arange(1, PROTOCOL["epochs"] + 1)))
     failed = [part for part, holds in measured["parts"].items() if not holds]
@@ -162,7 +170,7 @@ def test_he_22_layer_both_converge(losses_22, finding, artifacts, run_settings):
          "test": "one-sided Wilcoxon signed-rank, paired seeds"}, {**PROTOCOL, "weight_layers": SHALLOWER, "root_seed": run_settings["seed"]}))
 
 
-@pytest.mark.slow
+@pytest.mark.claim(BOTH_CONVERGE, control=True)
 def test_control_the_rule_can_pass_and_stalling_turns_it(losses_22, losses):
     """Controls: He's 22-layer curves over their first CONTROL_EPOCHS epochs, delayed by two epochs and read as
     Xavier's, pass the rule (it can say 'supported'; before the 21-seed sweep, all 127 epochs, see he_common); the

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.protocols.data import mnist_sample, stratified_subset
 from lib.framework.findings import Claim, paper
-from lib.protocols.jacobian import lab3_tanh_singular_values_cached
-from lib.protocols.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import child, network_seeds
 from lib.framework.sequential import SequentialBandRule, decide_band_sequentially
 from lib.framework.stats import geometric_mean_interval, mean_interval
+from lib.protocols.calibrations.lab3 import glorot_backprop_errors
+from lib.protocols.data import mnist_sample, stratified_subset
+from lib.protocols.jacobian import lab3_tanh_singular_values_cached
+from lib.protocols.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
 
-pytestmark = pytest.mark.claims
 
 STANDARD, NORMALIZED = InitSetting("glorot_standard"), InitSetting("glorot_uniform")
 BAND = 0.10
@@ -38,11 +38,17 @@ CLAIM = Claim(
     "going down toward the input layers at initialization; with the normalized initialization (eq. 16) they stay "
     "level",
     "Glorot & Bengio 2010, Fig. 7 and §4.2.2",
-    "the per-layer gain of ‖∂loss/∂z‖ going down (h5 → h1: (‖δ_h1‖/‖δ_h5‖)^(1/4) per network, geometric mean "
-    f"over networks) is below 1 − {BAND:g} under the standard init ('shrink'), and inside 1 ± {BAND:g} under the "
-    f"normalized init ('level', the suite's band); each {LEVEL.describe()}. Linear-regime theory: √(1/3) = "
-    f"{THEORY_STANDARD:.3f} (standard), 1 (normalized). " + sentence("glorot-standard-init-backprop-shrinks"),
-    false_failure=stated("glorot-standard-init-backprop-shrinks")[0], false_support=stated("glorot-standard-init-backprop-shrinks")[1],
+    Rule(
+        "the per-layer gain of ‖∂loss/∂z‖ going down (h5 → h1: (‖δ_h1‖/‖δ_h5‖)^(1/4) per network, geometric mean "
+        f"over networks) is below 1 − {BAND:g} under the standard init ('shrink'), and inside 1 ± {BAND:g} under the "
+        f"normalized init ('level', the suite's band); each {LEVEL.describe()}. Linear-regime theory: √(1/3) = "
+        f"{THEORY_STANDARD:.3f} (standard), 1 (normalized). " + ERRORS,
+        design="at the mean-field gains on these digits, 0.575 (standard) and 0.9045 (normalized: tanh's curvature; "
+        "the linear regime says √(1/3) and 1)",
+        boundary="at a true gain of 0.9 for either part",
+        errors=glorot_backprop_errors,
+        stated=(3e-07, 0.005),
+    ),
 )
 
 
@@ -89,6 +95,7 @@ def verdict(gradients, standard=STANDARD, normalized=NORMALIZED) -> tuple[bool, 
     return ok, {"standard_gain": shrinks, "normalized_gain": level}
 
 
+@pytest.mark.claim(CLAIM)
 def test_glorot_standard_init_backprop_shrinks(gradients, jacobian, finding, artifacts, run_settings):
     ok, measured = verdict(gradients)
     first = {s.label: gradients(s, LEVEL.stages[0]) for s in (STANDARD, NORMALIZED)}
@@ -97,10 +104,10 @@ def test_glorot_standard_init_backprop_shrinks(gradients, jacobian, finding, art
     measured |= {"theory_standard": THEORY_STANDARD, "weight_gradient_gain_down": weight_level,
                  "backprop_norm_per_layer": {k: g["backprop_grad_norm"].mean(axis=0) for k, g in first.items()},
                  "jacobian_mean_singular_value": jacobian, "paper": PAPER}
-    artifacts.save(CLAIM.id, "backprop_gradients", plots.per_layer_lines(
+    artifacts.save("backprop_gradients", plots.per_layer_lines(
         {k: g["backprop_grad_norm"] for k, g in first.items()}, LAYER_NAMES, "‖∂loss/∂z‖ reaching the layer",
         "tanh at initialization: back-propagated gradients"))
-    artifacts.save(CLAIM.id, "weight_gradients", plots.per_layer_lines(
+    artifacts.save("weight_gradients", plots.per_layer_lines(
         {k: g["weight_grad_norm"] for k, g in first.items()}, LAYER_NAMES, "‖∂loss/∂W‖",
         "tanh at initialization: weight gradients"))
     s, n = measured["standard_gain"], measured["normalized_gain"]
@@ -117,6 +124,7 @@ def test_glorot_standard_init_backprop_shrinks(gradients, jacobian, finding, art
          "normalized": "U[±√6/√(n_j + n_{j+1})]", "root_seed": run_settings["seed"]}))
 
 
+@pytest.mark.claim(CLAIM, control=True)
 def test_control_swapped_initializers_turn_the_verdict(gradients):
     """Negative control near the threshold: the normalized nets (gain about 0.90, just above the 'shrink' bound
     1 − 0.1) passed off as standard, and the other way round, must fail; a 'shrink' bound loosened to 0.95 would

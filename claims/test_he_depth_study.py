@@ -19,11 +19,11 @@ from claims.he_common import (
     epochs_to_threshold,
 )
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.framework.findings import Claim, ClaimRefuted, paper
+from lib.framework.findings import Claim, paper
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.stats import mean_interval
+from lib.protocols.calibrations.he import he_depth_errors
 
-pytestmark = pytest.mark.claims
 
 # --- he-xavier-later-with-depth (Figs. 2 and 3 as one depth study; slow) -------------------------
 
@@ -33,16 +33,23 @@ DEPTH_STUDY = Claim(
     "under Xavier a deeper ReLU MLP starts reducing its loss later, until it stalls; under He it converges at every "
     "depth (He et al.'s Figs. 2 and 3 read as one depth study)",
     "He et al. 2015, Figs. 2 and 3",
-    f"the protocol of he-trains-deep-relu-xavier-stalls at {', '.join(map(str, DEPTHS))} weight layers, the same "
-    "budget at every depth (22 and 30 are those two claims' own nets). Per depth and seed, the first epoch whose "
-    "loss is below 0.5·ln 10 (never = epochs + 1). 'Later with depth': Kendall's tau-b between depth and Xavier's epoch "
-    f"over the {len(DEPTHS)} × 8 (depth, seed) pairs is positive, one-sided test at alpha {TREND_ALPHA} "
-    "(scipy.stats.kendalltau); 'He converges at every depth': at each depth He's mean last-epoch loss has its 99% t "
-    "upper bound below 0.5·ln 10. Supported if both hold. " + sentence("he-xavier-later-with-depth") + ". Earlier budget: "
-    "790 SGD steps at lr 1e-2, under which the 22-layer Xavier nets had not yet reached 0.5·ln 10 (so the study "
-    "could not tell 'later' from 'never'); the budget is now He et al.'s, lr 1e-2 for at least 10,000 steps, as for "
-    "the two claims",
-    false_failure=stated("he-xavier-later-with-depth")[0], false_support=stated("he-xavier-later-with-depth")[1],
+    Rule(
+        f"the protocol of he-trains-deep-relu-xavier-stalls at {', '.join(map(str, DEPTHS))} weight layers, the same "
+        "budget at every depth (22 and 30 are those two claims' own nets). Per depth and seed, the first epoch whose "
+        "loss is below 0.5·ln 10 (never = epochs + 1). 'Later with depth': Kendall's tau-b between depth and Xavier's epoch "
+        f"over the {len(DEPTHS)} × 8 (depth, seed) pairs is positive, one-sided test at alpha {TREND_ALPHA} "
+        "(scipy.stats.kendalltau); 'He converges at every depth': at each depth He's mean last-epoch loss has its 99% t "
+        "upper bound below 0.5·ln 10. Supported if both hold. " + ERRORS + ". Earlier budget: "
+        "790 SGD steps at lr 1e-2, under which the 22-layer Xavier nets had not yet reached 0.5·ln 10 (so the study "
+        "could not tell 'later' from 'never'); the budget is now He et al.'s, lr 1e-2 for at least 10,000 steps, as for "
+        "the two claims",
+        design="Xavier's epoch rising one per depth step (2 at 14 layers to 6 at 30), each seed off by −1, 0 or +1 at "
+        "random; He at he-22-layer-both-converge's design at every depth",
+        boundary="no association of Xavier's epoch with depth, or He's mean loss at 0.5·ln 10 at one depth",
+        errors=he_depth_errors,
+        stated=(0.002, 0.01),
+    ),
+    slow=True,
 )
 
 
@@ -67,12 +74,7 @@ def depth_study(seeds, device, experiment_cache):
     return {d: depth_losses(seeds, device, experiment_cache, d) for d in DEPTHS}
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: on He et al.'s budget (10,033 SGD steps at lr "
-                   "1e-2) Xavier reaches 0.5·ln 10 later with depth (median epoch 4 at 14 layers, 7 at 18, 13.5 at 22, "
-                   "26 at 26, never at 30; Kendall tau 0.87, p = 1e-12), as Figs. 2 and 3 say; He converges at 14, 18 "
-                   "and 22 layers, but at the constant rate 4 of 8 of its 26-layer nets and 7 of 8 of its 30-layer nets "
-                   "diverge (non-finite loss), so 'He converges at every depth' fails")
+@pytest.mark.claim(DEPTH_STUDY, refuted=True)
 def test_he_xavier_later_with_depth(depth_study, finding, artifacts, run_settings):
     xavier = {d: l["glorot_normal"] for d, l in depth_study.items()}
     he = {d: l["he_normal"] for d, l in depth_study.items()}
@@ -84,7 +86,7 @@ def test_he_xavier_later_with_depth(depth_study, finding, artifacts, run_setting
     rows = [[d, " ".join(map(str, measured["xavier_epochs_to_threshold"][d])), " ".join(map(str, he_epochs[d])),
              f"{np.mean(xavier[d][:, -1]):.3f}", measured["he_final_loss"][d].text(), measured["he_diverged"][d]]
             for d in DEPTHS]
-    artifacts.save(DEPTH_STUDY.id, "last_loss_vs_depth", plots.rate_lines(
+    artifacts.save("last_loss_vs_depth", plots.rate_lines(
         list(DEPTHS), {name: [(v.value, v.low, v.high) for v in (mean_interval(l[d][:, -1], PROTOCOL["confidence"])
                                                                    for d in DEPTHS)]
                        for name, l in (("Xavier", xavier), ("He", he))},
@@ -109,7 +111,7 @@ def test_he_xavier_later_with_depth(depth_study, finding, artifacts, run_setting
                  "rows": rows}]))
 
 
-@pytest.mark.slow
+@pytest.mark.claim(DEPTH_STUDY, control=True)
 def test_control_depth_rule_fails_on_the_reverse_trend_and_passes_on_the_trend(depth_study):
     """Controls, on the 22-layer He nets' first CONTROL_EPOCHS epochs, where He converges (all 127 before the 21-seed
     sweep, see he_common): their curves delayed by one more epoch per depth step and read as Xavier's must pass

@@ -5,13 +5,12 @@ import pytest
 
 from claims.lab3_common import CONFIDENCE, HE, NORMAL, XAVIER, gradient_lines, setup_for, violins
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
 from lib.framework.findings import Claim
-from lib.protocols.lab3 import LAYER_NAMES, InitSetting
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.stats import per_step_gain
+from lib.protocols.calibrations.lab3 import he_relu_errors, relu_sweep_errors
+from lib.protocols.lab3 import LAYER_NAMES, InitSetting
 from lib.protocols.theory import relu_gain
-
-pytestmark = pytest.mark.claims
 
 
 # --- he-preserves-relu and relu-std-sweep -------------------------------------------------------
@@ -27,10 +26,15 @@ HE_RELU = Claim(
     "for ReLU, He init keeps the second moment E[a²] of the activations constant layer to layer (theory: gain 1), "
     "while Xavier halves it per layer (theory: gain 1/2)",
     "Lab3 1, He et al. 2015",
-    "the per-layer gain of E[a²] (h1 → h5) under He has its 99% interval inside 1 ± 10% (equivalence: two one-sided "
-    "tests; the ±10% band is what 'holds' means in relu-std-sweep) and excluding 1/2; under Xavier, inside 1/2 ± 10% "
-    "and excluding 1. " + sentence("he-preserves-relu"),
-    false_failure=stated("he-preserves-relu")[0], false_support=stated("he-preserves-relu")[1],
+    Rule(
+        "the per-layer gain of E[a²] (h1 → h5) under He has its 99% interval inside 1 ± 10% (equivalence: two one-sided "
+        "tests; the ±10% band is what 'holds' means in relu-std-sweep) and excluding 1/2; under Xavier, inside 1/2 ± 10% "
+        "and excluding 1. " + ERRORS,
+        design="at the theory's gains of 1 (He) and 1/2 (Xavier)",
+        boundary="at a true gain on the ±10% band's edge (0.9 or 1.1 times the theory's)",
+        errors=he_relu_errors,
+        stated=(6e-09, 0.005),
+    ),
 )
 BAND = 0.10
 
@@ -40,16 +44,17 @@ def gain_verdict(gain, theory: float, other: float) -> bool:
     return inside_band and not gain.low <= other <= gain.high
 
 
+@pytest.mark.claim(HE_RELU)
 def test_he_preserves_relu(lab3, finding, artifacts, run_settings):
     he = relu_gain_interval(lab3("relu", HE)[0], run_settings["seed"])
     xavier = relu_gain_interval(lab3("relu", XAVIER)[0], run_settings["seed"])
     theory_he, theory_xavier = relu_gain(100, 2 / 100), relu_gain(100, 2 / 200)
     ok = gain_verdict(he, theory_he, theory_xavier) and gain_verdict(xavier, theory_xavier, theory_he)
     settings = [XAVIER, HE]
-    artifacts.save(HE_RELU.id, "relu_activations", violins(lab3, "relu", settings))
-    artifacts.save(HE_RELU.id, "relu_second_moment", plots.per_layer_lines(
+    artifacts.save("relu_activations", violins(lab3, "relu", settings))
+    artifacts.save("relu_second_moment", plots.per_layer_lines(
         {s.label: lab3("relu", s)[0].second_moment for s in settings}, LAYER_NAMES, "E[a²]", "ReLU: second moment per layer"))
-    artifacts.save(HE_RELU.id, "relu_weight_gradients", gradient_lines(lab3, "relu", settings, "weight_grad_norm"))
+    artifacts.save("relu_weight_gradients", gradient_lines(lab3, "relu", settings, "weight_grad_norm"))
     finding.conclude(HE_RELU.finding(
         "supported" if ok else "refuted",
         f"gain per layer: He {he.text()} (theory {theory_he:g}), Xavier {xavier.text()} (theory {theory_xavier:g})",
@@ -58,6 +63,7 @@ def test_he_preserves_relu(lab3, finding, artifacts, run_settings):
         setup_for(run_settings, activation="relu", initializers=["he_normal", "glorot_normal"])))
 
 
+@pytest.mark.claim(HE_RELU, control=True)
 def test_control_he_claim_with_xavier_scale_is_refuted(lab3, run_settings):
     """Negative control: evaluate 'He keeps gain 1' on networks that really have Xavier's scale."""
     impostor = relu_gain_interval(lab3("relu", XAVIER)[0], run_settings["seed"])
@@ -69,10 +75,14 @@ SWEEP = Claim(
     "for ReLU and σ ∈ {0.10, 0.14, 0.28} on the 100-wide layers, activations shrink, hold, and grow with depth "
     "(theory: gain = 100·σ²/2)",
     "Perunicic 2018",
-    "per-layer gain of E[a²] (99% interval): σ = 0.10 'shrinks' (upper < 0.9), σ = 0.14 'holds' (inside "
-    "[0.9, 1.1]), σ = 0.28 'grows' (lower > 1.1); a ±10% band around 1 is what 'hold' means. "
-    + sentence("relu-std-sweep"),
-    false_failure=stated("relu-std-sweep")[0], false_support=stated("relu-std-sweep")[1],
+    Rule(
+        "per-layer gain of E[a²] (99% interval): σ = 0.10 'shrinks' (upper < 0.9), σ = 0.14 'holds' (inside "
+        "[0.9, 1.1]), σ = 0.28 'grows' (lower > 1.1); a ±10% band around 1 is what 'hold' means. " + ERRORS,
+        design="at the theory's gains 100·σ²/2 (0.5, 0.98, 3.92)",
+        boundary="at a true gain on an edge of the band [0.9, 1.1]",
+        errors=relu_sweep_errors,
+        stated=(8e-06, 0.005),
+    ),
 )
 EXPECTED_TREND = {0.10: "shrinks", 0.14: "holds", 0.28: "grows"}
 
@@ -86,13 +96,14 @@ def trend(gain, band: float = BAND) -> str:
     return "holds" if 1 - band <= gain.low and gain.high <= 1 + band else "unclear"
 
 
+@pytest.mark.claim(SWEEP)
 def test_relu_std_sweep(lab3, finding, artifacts, run_settings):
     gains = {s: relu_gain_interval(lab3("relu", NORMAL[s])[0], run_settings["seed"]) for s in EXPECTED_TREND}
     seen = {s: trend(g) for s, g in gains.items()}
     ok = seen == EXPECTED_TREND
     settings = [NORMAL[s] for s in EXPECTED_TREND]
-    artifacts.save(SWEEP.id, "relu_activations", violins(lab3, "relu", settings + [XAVIER, HE]))
-    artifacts.save(SWEEP.id, "relu_second_moment", plots.per_layer_lines(
+    artifacts.save("relu_activations", violins(lab3, "relu", settings + [XAVIER, HE]))
+    artifacts.save("relu_second_moment", plots.per_layer_lines(
         {s.label: lab3("relu", s)[0].second_moment for s in settings}, LAYER_NAMES, "E[a²]", "ReLU: σ sweep"))
     measured = {f"sigma={s}": {"gain": g, "theory": relu_gain(100, s**2), "trend": seen[s]} for s, g in gains.items()}
     summary = "; ".join(f"σ={s}: {g.text()} {seen[s]} (theory {relu_gain(100, s**2):.3g})" for s, g in gains.items())
@@ -102,6 +113,7 @@ def test_relu_std_sweep(lab3, finding, artifacts, run_settings):
         setup_for(run_settings, activation="relu", sigmas=list(EXPECTED_TREND))))
 
 
+@pytest.mark.claim(SWEEP, control=True)
 def test_control_sweep_rule_rejects_he_as_shrinking(lab3, run_settings):
     """Negative control: He's gain (theory 1) must read as 'holds', not as the σ = 0.10 'shrinks'."""
     assert trend(relu_gain_interval(lab3("relu", HE)[0], run_settings["seed"])) != "shrinks"
@@ -113,6 +125,7 @@ NEAR_BAND = InitSetting("normal", 0.13)  # theory gain 100·0.13²/2 = 0.845: 0.
 LAX_BAND = 0.25  # a rule made too lax: its lower end 0.095 below NEAR_BAND's theory gain
 
 
+@pytest.mark.claim(SWEEP, control=True)
 def test_control_a_gain_just_below_the_band_does_not_hold_and_a_looser_band_would_say_it_does(lab3, run_settings):
     """Negative control near the threshold: ReLU with σ = 0.13 (theory gain 0.845) must not read 'holds'; the same
     interval against a band loosened to ±25% does read 'holds', so a rule made too lax fails this control. The

@@ -9,15 +9,13 @@ import torch
 
 from claims.lu_common import CONFIDENCE, GRID, RELU, TARGETS, setup_for
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.protocols.collapse import born_dead_cached, collapsed, dead_layers, first_dead_layer
 from lib.framework.findings import Claim, paper
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import seed_for
 from lib.framework.stats import matches_rate, mean_interval, rate_interval
+from lib.protocols.calibrations.lu import BORN_DEPTHS, BORN_WIDTHS, at_birth_errors, born_dead_errors, target_mean_errors
+from lib.protocols.collapse import born_dead_cached, collapsed, dead_layers, first_dead_layer
 from lib.protocols.theory import born_dead_probability
-
-pytestmark = pytest.mark.claims
-
 
 
 # --- relu-born-dead-theory ----------------------------------------------------------------------
@@ -28,12 +26,17 @@ BORN_DEAD = Claim(
     "at initialization with zero biases, a positive input ray dies in a hidden layer of width N with probability "
     "2^−N, independently per layer, so P(net constant on x > 0) = 1 − (1 − 2^−N)^H; simulation must match it",
     "Lu et al. 2020 (born dead)",
-    "for every width N in {2, 3, 5, 10} and hidden depth H in {1, 2, 5, 9, 20, 50}, 20,000 He-normal nets: the "
-    f"two-sided exact binomial test of the simulated rate against the formula does not reject at the "
-    f"Bonferroni-corrected level {BORN_ALPHA} / 24. " + sentence("relu-born-dead-theory"),
-    false_failure=stated("relu-born-dead-theory")[0], false_support=stated("relu-born-dead-theory")[1],
+    Rule(
+        "for every width N in {2, 3, 5, 10} and hidden depth H in {1, 2, 5, 9, 20, 50}, 20,000 He-normal nets: the "
+        f"two-sided exact binomial test of the simulated rate against the formula does not reject at the "
+        f"Bonferroni-corrected level {BORN_ALPHA} / 24. " + ERRORS,
+        design="at the formula, exact by Lu et al.'s theorem (the test's size over 24 cells)",
+        boundary="at a per-layer death chance 10% off 2^−N in every cell",
+        errors=born_dead_errors,
+        stated=(0.001, 1e-12),
+    ),
 )
-WIDTHS, DEPTHS, BORN_RUNS = (2, 3, 5, 10), (1, 2, 5, 9, 20, 50), 20_000
+WIDTHS, DEPTHS, BORN_RUNS = BORN_WIDTHS, BORN_DEPTHS, 20_000
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +52,7 @@ def matches_theory(counts: dict, theory) -> tuple[bool, dict]:
     return all(p > BORN_ALPHA / len(counts) for p in p_values.values()), p_values
 
 
+@pytest.mark.claim(BORN_DEAD)
 def test_relu_born_dead_theory(born_dead_counts, finding, artifacts, run_settings):
     ok, p_values = matches_theory(born_dead_counts, born_dead_probability)
     measured = {f"N={n},H={h}": {"simulated": rate_interval(k, BORN_RUNS, 0.99), "theory": born_dead_probability(n, h),
@@ -56,7 +60,7 @@ def test_relu_born_dead_theory(born_dead_counts, finding, artifacts, run_setting
     lines = {f"N={n}": [(e.value, e.low, e.high) for e in (measured[f"N={n},H={h}"]["simulated"] for h in DEPTHS)]
              for n in WIDTHS}
     theory = {f"N={n}": np.array([born_dead_probability(n, h) for h in DEPTHS]) for n in WIDTHS}
-    artifacts.save(BORN_DEAD.id, "born_dead_vs_depth", plots.rate_lines(
+    artifacts.save("born_dead_vs_depth", plots.rate_lines(
         list(DEPTHS), lines, "hidden layers H", "P(constant on x > 0) at init", "Born dead: simulation (points, 99% CI) and "
         "1 − (1 − 2^−N)^H (lines)", log_x=True, theory=theory))
     measured["paper"] = paper("1 − (1 − 2^−N)^H, exact for one input ray with zero biases and symmetric weights (over the "
@@ -73,11 +77,11 @@ def test_relu_born_dead_theory(born_dead_counts, finding, artifacts, run_setting
          "root_seed": run_settings["seed"]}))
 
 
+@pytest.mark.claim(BORN_DEAD, control=True)
 def test_control_wrong_theory_is_rejected(born_dead_counts):
     """Negative control: a wrong per-layer death rate, 2^−(N−1), must be rejected by the same test."""
     wrong = lambda n, h: 1.0 - (1.0 - 2.0 ** -(n - 1)) ** h
     assert not matches_theory(born_dead_counts, wrong)[0]
-
 
 
 # --- collapse-is-decided-at-birth ---------------------------------------------------------------
@@ -86,10 +90,16 @@ AT_BIRTH = Claim(
     "collapse-is-decided-at-birth",
     "what share of the collapsed runs were already dead at initialization, and what share died in training",
     "Lu et al. 2020",
-    "Lu et al.'s reading, that collapse is mostly decided at birth: per target, among the ReLU runs collapsed after "
-    "training, the share already collapsed at initialization (the same rule on the initial net) has its one-sided "
-    "lower 95% bound above 1/2. " + sentence("collapse-is-decided-at-birth"),
-    false_failure=stated("collapse-is-decided-at-birth")[0], false_support=stated("collapse-is-decided-at-birth")[1],
+    Rule(
+        "Lu et al.'s reading, that collapse is mostly decided at birth: per target, among the ReLU runs collapsed after "
+        "training, the share already collapsed at initialization (the same rule on the initial net) has its one-sided "
+        "lower 95% bound above 1/2. " + ERRORS,
+        design="at a declared share of 3/4 born collapsed (halfway from 1/2 to 1: 'mostly') among 900 collapsed runs "
+        "('over 90%' of 1,000)",
+        boundary="at a true share of 1/2 in one target",
+        errors=at_birth_errors,
+        stated=(1e-12, 0.05),
+    ),
 )
 
 
@@ -98,6 +108,7 @@ def at_birth_verdict(born: np.ndarray, final: np.ndarray) -> tuple[bool, object]
     return share.low > 0.5, share
 
 
+@pytest.mark.claim(AT_BIRTH)
 def test_collapse_is_decided_at_birth(lu, finding, artifacts, run_settings):
     measured, holds = {}, []
     for t in TARGETS:
@@ -111,7 +122,7 @@ def test_collapse_is_decided_at_birth(lu, finding, artifacts, run_settings):
                        "born_collapsed": int(born.sum()), "died_in_training": int((final & ~born).sum()),
                        "revived_in_training": int((born & ~final).sum()),
                        "first_dead_layer_histogram": np.bincount(layer[final], minlength=RELU.weight_layers).tolist()}
-    artifacts.save(AT_BIRTH.id, "born_vs_trained", plots.rate_bars(
+    artifacts.save("born_vs_trained", plots.rate_bars(
         {t: {"born collapsed": _share(m["born_collapsed"]), "collapsed after training": _share(m["collapsed"])}
          for t, m in measured.items()}, "fraction of runs (95% CI)", "Collapsed at initialization and after training"))
     summary = "; ".join(f"{t}: {m['born_collapsed_share_of_collapsed'].text()} of {m['collapsed']} collapsed were born so, "
@@ -127,12 +138,12 @@ def _share(count: int):
     return e.value, e.low, e.high
 
 
+@pytest.mark.claim(AT_BIRTH, control=True)
 def test_control_detector_blind_at_birth_turns_the_verdict(lu):
     """Negative control: a detector that never calls an initial net collapsed must make the verdict fail."""
     run = lu(RELU.but(target="f1"))
     final = collapsed(run.final, GRID, run.target_range)
     assert not at_birth_verdict(np.zeros_like(final), final)[0]
-
 
 
 # --- collapsed-net-outputs-target-mean ----------------------------------------------------------
@@ -141,9 +152,15 @@ TARGET_MEAN = Claim(
     "collapsed-net-outputs-target-mean",
     "a collapsed ReLU net outputs (close to) the mean of its training targets",
     "Lu et al. 2020",
-    "per target, over the collapsed runs, the mean of |constant output − mean of that run's training targets| has "
-    "its 99% upper bound below 1% of the target's range on the domain. " + sentence("collapsed-net-outputs-target-mean"),
-    false_failure=stated("collapsed-net-outputs-target-mean")[0], false_support=stated("collapsed-net-outputs-target-mean")[1],
+    Rule(
+        "per target, over the collapsed runs, the mean of |constant output − mean of that run's training targets| has "
+        "its 99% upper bound below 1% of the target's range on the domain. " + ERRORS,
+        design="at a declared mean deviation of 0.5% of the range (halfway from 'close to' 0 to the threshold 1%) over "
+        "900 collapsed runs",
+        boundary="at a true mean deviation of 1% in one target",
+        errors=target_mean_errors,
+        stated=(1e-12, 0.005),
+    ),
 )
 
 
@@ -161,6 +178,7 @@ def target_mean_verdict(run, net) -> tuple[bool, object]:
     return estimate.high < 0.01, estimate
 
 
+@pytest.mark.claim(TARGET_MEAN)
 def test_collapsed_net_outputs_target_mean(lu, finding, artifacts, run_settings):
     measured, holds, hist = {}, [], {}
     for t in TARGETS:
@@ -169,7 +187,7 @@ def test_collapsed_net_outputs_target_mean(lu, finding, artifacts, run_settings)
         holds.append(ok)
         measured[t] = {"relative_deviation": estimate, "target_range": run.target_range}
         hist[t] = collapsed_constants(run, run.final)
-    artifacts.save(TARGET_MEAN.id, "constant_vs_target_mean", plots.constants_vs_means(
+    artifacts.save("constant_vs_target_mean", plots.constants_vs_means(
         hist, "Collapsed nets output the target mean"))
     summary = "; ".join(f"{t}: |c − ȳ| / range = {m['relative_deviation'].text()}" for t, m in measured.items())
     finding.conclude(TARGET_MEAN.finding(
@@ -178,6 +196,7 @@ def test_collapsed_net_outputs_target_mean(lu, finding, artifacts, run_settings)
         setup_for(RELU, run_settings, targets=list(TARGETS))))
 
 
+@pytest.mark.claim(TARGET_MEAN, control=True)
 def test_control_untrained_collapsed_nets_do_not_output_the_mean(lu):
     """Negative control: collapsed nets before training (output 0, the zero bias) must fail the rule."""
     run = lu(RELU.but(target="f1"))

@@ -3,6 +3,7 @@
 The protocol is in claims/lu_common.py.
 """
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pytest
@@ -23,14 +24,12 @@ from claims.lu_common import (
     setup_for,
 )
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.protocols.collapse import HEADLINE_TOLERANCE, TOLERANCES, collapse_count, collapsed, collapsed_runs, output_range
 from lib.framework.findings import Claim, combine_verdicts, paper
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.stats import lower_in_every_group
+from lib.protocols.calibrations.lu import DESIGN_RATE, leaky_errors, over_90_errors
+from lib.protocols.collapse import HEADLINE_TOLERANCE, TOLERANCES, collapse_count, collapsed, collapsed_runs, output_range
 from lib.protocols.targets import FORMULAS, get_target
-
-pytestmark = pytest.mark.claims
-
 
 
 # --- lu-relu-collapse-over-90 -------------------------------------------------------------------
@@ -42,11 +41,16 @@ OVER_90 = Claim(
     "lu-relu-collapse-over-90",
     "over 90% of the 1,000 ReLU runs collapse (per target function)",
     "Lab3 2, Lu et al. 2020",
-    f"per target, {OVER_90_RULE.describe()}; the claim holds if it is supported for f1, f2 and f3. The lab's "
-    "1,000-run answer (one-sided 95% bound) is reported as such. " + sentence("lu-relu-collapse-over-90") + ". "
-    "Earlier rules: a design rate of 0.915, taken from the measured rates, and a cap of 16,000 runs, too few to "
-    "confirm 0.91; the refuted side at 0.05 for each target, uncorrected",
-    false_failure=stated("lu-relu-collapse-over-90")[0], false_support=stated("lu-relu-collapse-over-90")[1],
+    Rule(
+        f"per target, {OVER_90_RULE.describe()}; the claim holds if it is supported for f1, f2 and f3. The lab's "
+        "1,000-run answer (one-sided 95% bound) is reported as such. " + ERRORS + ". "
+        "Earlier rules: a design rate of 0.915, taken from the measured rates, and a cap of 16,000 runs, too few to "
+        "confirm 0.91; the refuted side at 0.05 for each target, uncorrected",
+        design=f"at a true collapse rate of {DESIGN_RATE} per target (the claim's whole-percent precision)",
+        boundary="at a true rate of 0.90 in one target",
+        errors=partial(over_90_errors, OVER_90_RULE),
+        stated=(0.0005, 0.05),
+    ),
 )
 
 
@@ -54,6 +58,7 @@ def over_90_verdict(decisions: dict) -> str:
     return combine_verdicts(d.verdict for d in decisions.values())
 
 
+@pytest.mark.claim(OVER_90)
 def test_lu_relu_collapse_over_90(lu, finding, artifacts, run_settings):
     runs = {t: lu(RELU.but(target=t)) for t in TARGETS}
     decisions = {t: sequential_collapse(lu, RELU.but(target=t), OVER_90_RULE) for t in TARGETS}
@@ -79,7 +84,7 @@ def sequential_summary(decisions: dict, measured: dict) -> str:
 def save_collapse_figures(lu, artifacts, runs):
     leaky = {t: lu(LEAKY.but(target=t)) for t in TARGETS}
     bars = {t: {"ReLU": collapse_estimate(runs[t]), "Leaky ReLU (0.01)": collapse_estimate(leaky[t])} for t in TARGETS}
-    artifacts.save(OVER_90.id, "collapse_fraction", plots.rate_bars(
+    artifacts.save("collapse_fraction", plots.rate_bars(
         {t: {k: (e.value, e.low, e.high) for k, e in v.items()} for t, v in bars.items()},
         "collapsed fraction (95% CI)", "Collapse after training, 1,000 runs each", reference=0.9))
     epochs = list(EPOCH_SNAPSHOTS)
@@ -88,13 +93,13 @@ def save_collapse_figures(lu, artifacts, runs):
         for t, run in group.items():
             estimates = [collapse_estimate(run, net=run.training.snapshots[e]) for e in epochs]
             lines[f"{label} {t}"] = [(e.value, e.low, e.high) for e in estimates]
-    artifacts.save(OVER_90.id, "collapse_vs_epoch", plots.rate_lines(
+    artifacts.save("collapse_vs_epoch", plots.rate_lines(
         epochs, lines, "epoch", "collapsed fraction", "Collapse fraction during training"))
     healthy_loss = {}
     for t, run in runs.items():
         healthy = ~collapsed(run.final, GRID, run.target_range)
         healthy_loss[f"{t} healthy runs"] = np.median(run.training.losses[:, healthy], axis=1)[np.newaxis]
-    artifacts.save(OVER_90.id, "healthy_loss_vs_epoch", plots.curves(
+    artifacts.save("healthy_loss_vs_epoch", plots.curves(
         healthy_loss, "epoch", "median training MSE, runs that did not collapse", "Healthy runs level off",
         x=np.arange(1, RELU.epochs + 1), log=True))
     run = runs["f1"]
@@ -102,11 +107,12 @@ def save_collapse_figures(lu, artifacts, runs):
     dead, alive = int(np.argmax(spread <= HEADLINE_TOLERANCE * run.target_range)), int(np.argmax(spread))
     with torch.no_grad():
         out = run.final.forward(torch.as_tensor(GRID).reshape(-1, 1))[:, :, 0].numpy()
-    artifacts.save(OVER_90.id, "example_fits_f1", plots.fits(
+    artifacts.save("example_fits_f1", plots.fits(
         GRID, get_target("f1")(GRID), {f"collapsed run {dead}": out[dead], f"healthy run {alive}": out[alive]},
         f"f1 = {FORMULAS['f1']}: a collapsed and a healthy ReLU run"))
 
 
+@pytest.mark.claim(OVER_90, control=True)
 def test_control_a_rate_just_below_90_percent_is_not_over_90_and_a_lower_bar_would_pass_it(lu):
     """Negative control near the threshold: 8 weight layers at width 2 collapse at about 0.88 (the depth × width
     table), so the over-90 rule must not say 'supported' for f1; the same runs pass a bar lowered to 80%, so a
@@ -116,11 +122,11 @@ def test_control_a_rate_just_below_90_percent_is_not_over_90_and_a_lower_bar_wou
     assert sequential_collapse(lu, cell, replace(OVER_90_RULE, threshold=0.80)).verdict == "supported"
 
 
+@pytest.mark.claim(OVER_90, control=True)
 def test_control_leaky_nets_do_not_pass_as_over_90(lu):
     """Negative control: the same rule on Leaky ReLU runs (slope 0.01 instead of 0) must not say 'over 90%'."""
     decisions = {t: sequential_collapse(lu, LEAKY.but(target=t), OVER_90_RULE) for t in TARGETS}
     assert over_90_verdict(decisions) != "supported"
-
 
 
 # --- leaky-relu-reduces-collapse ----------------------------------------------------------------
@@ -130,12 +136,19 @@ REDUCES = Claim(
     "with Leaky ReLU (slope 0.01, the sheet's φ), everything else equal, the collapse fraction is lower; by how "
     "much, and is collapse gone?",
     "Lab3 3",
-    "per target, run k of ReLU and of Leaky ReLU share their init, data and shuffle seeds, so the runs are paired: "
-    "a one-sided exact McNemar test (the discordant runs) of 'ReLU collapses more often than Leaky ReLU' at alpha "
-    "0.05; the claim holds if it is significant for f1, f2 and f3. 'Gone' means no Leaky run collapsed. "
-    + sentence("leaky-relu-reduces-collapse") + ". "
-    "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
-    false_failure=stated("leaky-relu-reduces-collapse")[0], false_support=stated("leaky-relu-reduces-collapse")[1],
+    Rule(
+        "per target, run k of ReLU and of Leaky ReLU share their init, data and shuffle seeds, so the runs are paired: "
+        "a one-sided exact McNemar test (the discordant runs) of 'ReLU collapses more often than Leaky ReLU' at alpha "
+        "0.05; the claim holds if it is significant for f1, f2 and f3. 'Gone' means no Leaky run collapsed. "
+        + ERRORS
+        + ". "
+        "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
+        design="at collapse rates of 0.9 (ReLU) against 0.3 (Leaky ReLU), the effect the rule names, most discordant "
+        "pairing",
+        boundary="at equal collapse rates in one target",
+        errors=leaky_errors,
+        stated=(1e-12, 0.05),
+    ),
 )
 
 
@@ -144,6 +157,7 @@ def reduces_verdict(relu_collapsed: dict, leaky_collapsed: dict) -> tuple[bool, 
     return lower_in_every_group(relu_collapsed, leaky_collapsed, CONFIDENCE)
 
 
+@pytest.mark.claim(REDUCES)
 def test_leaky_relu_reduces_collapse(lu, finding, artifacts, run_settings):
     relu = {t: lu(RELU.but(target=t)) for t in TARGETS}
     leaky = {t: lu(LEAKY.but(target=t)) for t in TARGETS}
@@ -157,7 +171,7 @@ def test_leaky_relu_reduces_collapse(lu, finding, artifacts, run_settings):
     for name, group in (("ReLU", relu), ("Leaky", leaky)):
         for t in TARGETS:
             lines[f"{name} {t}"] = [(e.value, e.low, e.high) for e in at_tolerances(group[t]).values()]
-    artifacts.save(REDUCES.id, "collapse_vs_tolerance", plots.rate_lines(
+    artifacts.save("collapse_vs_tolerance", plots.rate_lines(
         list(TOLERANCES), lines, "tolerance (fraction of the target's range)", "collapsed fraction",
         "Collapse fraction against the tolerance", log_x=True))
     by_how_much = "; ".join(f"{t}: {m['relu'].text()} → {m['leaky'].text()}, reduction {m['reduction'].text()}"
@@ -170,6 +184,7 @@ def test_leaky_relu_reduces_collapse(lu, finding, artifacts, run_settings):
          "interval": "Wald for paired proportions, 95%"}, setup_for(LEAKY, run_settings, compared_with="relu")))
 
 
+@pytest.mark.claim(REDUCES, control=True)
 def test_control_another_block_of_relu_runs_shows_no_reduction(lu):
     """Negative control at the rule's boundary: ReLU runs 1,001–2,000 (the same protocol, other seeds, so the same
     collapse rate) in place of the Leaky runs must not show a reduction in every target."""
@@ -178,6 +193,7 @@ def test_control_another_block_of_relu_runs_shows_no_reduction(lu):
     assert not reduces_verdict(relu, other)[0]
 
 
+@pytest.mark.claim(REDUCES, control=True)
 def test_control_slope_zero_shows_no_reduction(lu):
     """Negative control: a 'Leaky' ReLU with slope 0 is ReLU, run for run: no reduction (f1)."""
     relu = {"f1": collapsed_runs(lu(RELU.but(target="f1")))}

@@ -2,21 +2,20 @@
 
 The protocol is in claims/lu_common.py.
 """
+from functools import partial
 
 import numpy as np
 import pytest
 
 from claims.lu_common import CONFIDENCE, RELU, lab_answer, sequential_collapse, setup_for
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.protocols.collapse import collapsed_runs
-from lib.framework.findings import Claim, ClaimRefuted
-from lib.protocols.lu import LuProtocol
+from lib.framework.findings import Claim
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.sequential import SequentialRateRule, doubling_stages
 from lib.framework.stats import paired_rate_difference, rate_interval
-
-pytestmark = pytest.mark.claims
-
+from lib.protocols.calibrations.lu import ADJACENT_STEP, DEPTH_STEP, DESIGN_RATE, depth_width_errors, sensitivity_errors
+from lib.protocols.collapse import collapsed_runs
+from lib.protocols.lu import LuProtocol
 
 
 # --- collapse-grows-with-depth-shrinks-with-width -----------------------------------------------
@@ -25,13 +24,19 @@ DEPTH_WIDTH = Claim(
     "collapse-grows-with-depth-shrinks-with-width",
     "collapse probability rises with depth and falls with width (a depth × width table, 1,000 runs a cell)",
     "Lu et al. 2020",
-    "f1, ReLU, the default protocol but depth and width: for every width, the deepest cell collapses more often "
-    "than the shallowest, and for every depth the narrowest more often than the widest (one-sided exact McNemar "
-    "tests, alpha 0.05 each: run k of every cell shares its data and shuffle seeds, so cells are paired); no "
-    "adjacent pair significantly reversed (McNemar, Bonferroni over the 31 adjacent pairs: alpha 0.05 / 31, "
-    "family-wise 0.05). " + sentence("collapse-grows-with-depth-shrinks-with-width") + ". Earlier rule: Fisher's "
-    "exact tests, as if the cells were independent, and 31 reversal tests at 0.05 each, uncorrected",
-    false_failure=stated("collapse-grows-with-depth-shrinks-with-width")[0], false_support=stated("collapse-grows-with-depth-shrinks-with-width")[1],
+    Rule(
+        "f1, ReLU, the default protocol but depth and width: for every width, the deepest cell collapses more often "
+        "than the shallowest, and for every depth the narrowest more often than the widest (one-sided exact McNemar "
+        "tests, alpha 0.05 each: run k of every cell shares its data and shuffle seeds, so cells are paired); no "
+        "adjacent pair significantly reversed (McNemar, Bonferroni over the 31 adjacent pairs: alpha 0.05 / 31, "
+        "family-wise 0.05). " + ERRORS + ". Earlier rule: Fisher's "
+        "exact tests, as if the cells were independent, and 31 reversal tests at 0.05 each, uncorrected",
+        design=f"at a declared table in which each required pair differs by {DEPTH_STEP:g} and each adjacent pair by "
+        f"{ADJACENT_STEP:g} in the claimed direction, at the least favourable rates and pairing",
+        boundary="at equal rates in the deepest and shallowest cells of one width",
+        errors=depth_width_errors,
+        stated=(0.005, 0.05),
+    ),
 )
 TABLE_DEPTHS, TABLE_WIDTHS = (2, 4, 6, 8, 10), (2, 3, 4, 5)
 
@@ -51,12 +56,13 @@ def monotone_verdict(table: np.ndarray) -> tuple[bool, dict]:
                 "reversal_alpha": 0.05 / len(adjacent)}
 
 
+@pytest.mark.claim(DEPTH_WIDTH)
 def test_collapse_grows_with_depth_shrinks_with_width(lu, finding, artifacts, run_settings):
     table = collapse_table(lu)
     counts = table.sum(axis=2)
     ok, tests = monotone_verdict(table)
     fractions = counts / RELU.runs
-    artifacts.save(DEPTH_WIDTH.id, "collapse_heatmap", plots.heatmap(
+    artifacts.save("collapse_heatmap", plots.heatmap(
         fractions, [f"{d} layers" for d in TABLE_DEPTHS], [f"width {w}" for w in TABLE_WIDTHS], "depth (weight layers)",
         "width", "ReLU collapse after training, f1, 1,000 runs a cell"))
     rows = [[d] + [rate_interval(k, RELU.runs, CONFIDENCE).text() for k in row] for d, row in zip(TABLE_DEPTHS, counts)]
@@ -78,13 +84,13 @@ def collapse_table(lu) -> np.ndarray:
                      for d in TABLE_DEPTHS])
 
 
+@pytest.mark.claim(DEPTH_WIDTH, control=True)
 def test_control_one_depth_with_width_reversed_is_not_monotone(lu):
     """Negative control near the rule's threshold: the measured table with its narrowest and widest cells swapped
     at the deepest row only (one of the nine required comparisons turned round) must fail the rule."""
     table = collapse_table(lu)
     table[-1, [0, -1]] = table[-1, [-1, 0]]
     assert not monotone_verdict(table)[0]
-
 
 
 # --- sensitivity of the headline to the protocol (slow) -----------------------------------------
@@ -105,16 +111,22 @@ SENSITIVITY = Claim(
     "choices: zero or symmetric-uniform biases, He normal or uniform weights, 0 to 100 epochs, Adam or plain SGD, "
     "'10-layer' as 10 weight layers or 10 hidden layers",
     "Lab3 2, Lu et al. 2020",
-    "each variant, one change from the default at a time, is decided sequentially with three outcomes named before "
-    f"measuring ({SENSITIVITY_RULE.describe()}): 'above 90%', 'below 90%', or 'at 90%', both bounds inside "
-    f"[{AT_90[0]}, {AT_90[1]}]: 'over 90%' is stated in whole percent, so a rate within half a point of 0.90 is 90% "
-    f"at the claim's own precision. At {SENSITIVITY_RULE.stages[-1]:,} runs every count takes one of the three. "
-    "The claim holds if every variant is above 90%, and is refuted if any is below or at 90%: a rate that is 90% at "
-    "the claim's precision is not 'over 90%', so a variant at 90% is evidence against a robust headline, not for "
-    "it. " + sentence("lu-collapse-protocol-sensitivity") + ". Earlier rule: the same looks capped at 16,000 runs, "
-    "and a variant still undecided there counted as refuted, a relabelling adopted after its rates (0.897, 0.900) "
-    "were seen; the third outcome, named before this round's measurements, and the 128,000-run cap replace it",
-    false_failure=stated("lu-collapse-protocol-sensitivity")[0], false_support=stated("lu-collapse-protocol-sensitivity")[1],
+    Rule(
+        "each variant, one change from the default at a time, is decided sequentially with three outcomes named before "
+        f"measuring ({SENSITIVITY_RULE.describe()}): 'above 90%', 'below 90%', or 'at 90%', both bounds inside "
+        f"[{AT_90[0]}, {AT_90[1]}]: 'over 90%' is stated in whole percent, so a rate within half a point of 0.90 is 90% "
+        f"at the claim's own precision. At {SENSITIVITY_RULE.stages[-1]:,} runs every count takes one of the three. "
+        "The claim holds if every variant is above 90%, and is refuted if any is below or at 90%: a rate that is 90% at "
+        "the claim's precision is not 'over 90%', so a variant at 90% is evidence against a robust headline, not for "
+        "it. " + ERRORS + ". Earlier rule: the same looks capped at 16,000 runs, "
+        "and a variant still undecided there counted as refuted, a relabelling adopted after its rates (0.897, 0.900) "
+        "were seen; the third outcome, named before this round's measurements, and the 128,000-run cap replace it",
+        design=f"at a true collapse rate of {DESIGN_RATE} in every variant",
+        boundary="at a true rate of 0.90 in one variant",
+        errors=partial(sensitivity_errors, SENSITIVITY_RULE),
+        stated=(5e-05, 0.05),
+    ),
+    slow=True,
 )
 
 
@@ -135,11 +147,7 @@ def sensitivity_verdict(outcomes: dict) -> str:
     return "supported" if all(o == "above 90%" for o in outcomes.values()) else "inconclusive"
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: the over-90% headline (f1) is not robust to "
-                   "the lab's unstated choices: with PyTorch-default biases the collapse rate is below 90% (0.897 "
-                   "[0.895, 0.899] at 128,000 runs) and at initialization (0 epochs) it is at 90% (0.8995, inside "
-                   "[0.895, 0.905] at 64,000); the other seven variants are above 90%")
+@pytest.mark.claim(SENSITIVITY, refuted=True)
 def test_lu_collapse_protocol_sensitivity(lu, finding, run_settings):
     decisions = {name: sequential_collapse(lu, p, SENSITIVITY_RULE) for name, p in protocol_variants().items()}
     assert len(decisions) == VARIANTS
@@ -159,6 +167,7 @@ def test_lu_collapse_protocol_sensitivity(lu, finding, run_settings):
                              f"{len(SENSITIVITY_RULE.stages)})", "outcome"], "rows": rows}]))
 
 
+@pytest.mark.claim(SENSITIVITY, control=True, slow=False)
 def test_control_sensitivity_outcomes_turn_the_verdict():
     """Controls of the claim-level rule: every variant above 90% is 'supported'; one variant at 90% (a rate of 0.900
     decided as such), or one below, turns it to 'refuted'."""

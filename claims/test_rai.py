@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.protocols.collapse import HEADLINE_TOLERANCE, born_constant_cached, collapse_count, collapsed_runs, output_range
 from lib.framework.findings import Claim, paper
-from lib.nets.initializers import LAYER_INITIALIZERS, beta_2_1, rai
-from lib.protocols.lu import LAB_SNAPSHOTS, LuProtocol, run_lu_cached
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import child, seed_for
 from lib.framework.stats import less_often, lower_in_every_group, rate_interval, rate_ratio
+from lib.nets.initializers import LAYER_INITIALIZERS, beta_2_1, rai
+from lib.protocols.calibrations.lu import BORN_DEPTHS, BORN_WIDTHS, rai_born_errors, rai_reduces_errors
+from lib.protocols.collapse import HEADLINE_TOLERANCE, born_constant_cached, collapse_count, collapsed_runs, output_range
+from lib.protocols.lu import LAB_SNAPSHOTS, LuProtocol, run_lu_cached
 from lib.protocols.targets import grid
 
-pytestmark = pytest.mark.claims
 
 TARGETS = ("f1", "f2", "f3")
 HE = LuProtocol()
@@ -44,14 +44,21 @@ REDUCES = Claim(
     "RAI lowers the collapse fraction of the section-B protocol against He normal (zero biases), for f1, f2 and f3, "
     "everything else equal",
     "Lu et al. 2020 (RAI section and numerical examples)",
-    "per target, 1,000 runs each, run k of He and of RAI sharing its data, shuffle and init seeds (paired runs): a "
-    "one-sided exact McNemar test (the discordant runs) of 'He-normal runs collapse more often than RAI runs' at "
-    "alpha 0.05; the claim holds if it is significant for f1, f2 and f3. " + sentence("rai-reduces-collapse") + ". "
-    "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
-    false_failure=stated("rai-reduces-collapse")[0], false_support=stated("rai-reduces-collapse")[1],
+    Rule(
+        "per target, 1,000 runs each, run k of He and of RAI sharing its data, shuffle and init seeds (paired runs): a "
+        "one-sided exact McNemar test (the discordant runs) of 'He-normal runs collapse more often than RAI runs' at "
+        "alpha 0.05; the claim holds if it is significant for f1, f2 and f3. " + ERRORS + ". "
+        "Earlier rule: Fisher's exact test, which treats the paired runs as independent",
+        design="at collapse rates of 0.92 (He) against 0.82 (RAI), the smallest reduction the rule names, most "
+        "discordant pairing",
+        boundary="at equal collapse rates in one target",
+        errors=rai_reduces_errors,
+        stated=(6e-06, 0.05),
+    ),
 )
 
 
+@pytest.mark.claim(REDUCES)
 def test_rai_reduces_collapse(lu, finding, artifacts, run_settings):
     he = {t: lu(HE.but(target=t)) for t in TARGETS}
     rai_runs = {t: lu(RAI.but(target=t)) for t in TARGETS}
@@ -63,14 +70,14 @@ def test_rai_reduces_collapse(lu, finding, artifacts, run_settings):
                 for t in TARGETS}
     measured["paper"] = PAPER
     measured["how_they_collapse"] = {t: {"he_normal": anatomy(he[t]), "rai": anatomy(rai_runs[t])} for t in TARGETS}
-    artifacts.save(REDUCES.id, "collapse_he_vs_rai", plots.rate_bars(
+    artifacts.save("collapse_he_vs_rai", plots.rate_bars(
         {t: {k: (e.value, e.low, e.high) for k, e in (("He normal", m["he_normal"]), ("RAI", m["rai"]))}
          for t, m in measured.items() if t in TARGETS}, "collapsed fraction (95% CI)",
         "Collapse after training: He normal against RAI, 1,000 runs each"))
     lines = {f"{name} {t}": [(e.value, e.low, e.high) for e in (estimate(r[t], r[t].training.snapshots[s])
                                                                for s in LAB_SNAPSHOTS)]
              for name, r in (("He", he), ("RAI", rai_runs)) for t in TARGETS}
-    artifacts.save(REDUCES.id, "collapse_vs_epoch", plots.rate_lines(
+    artifacts.save("collapse_vs_epoch", plots.rate_lines(
         list(LAB_SNAPSHOTS), lines, "epoch", "collapsed fraction", "Collapse during training, He normal and RAI"))
     summary = "; ".join(f"{t}: He {m['he_normal'].text()} → RAI {m['rai'].text()}, reduction {m['reduction'].text()}"
                         for t, m in measured.items() if t in TARGETS)
@@ -112,6 +119,7 @@ def collapse_story(anatomies: dict) -> str:
             f"{rai_['revived_in_training']} collapsed at birth came back)")
 
 
+@pytest.mark.claim(REDUCES, control=True)
 def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, experiment_cache, monkeypatch):
     """Negative control: RAI with its asymmetric entry made negative must not pass as lowering collapse (f1). Its
     runs are cached like any other: the key holds negative_rai's own source (lib.nets.initializers.code_digest)."""
@@ -125,7 +133,7 @@ def test_control_negative_rai_does_not_reduce_collapse(lu, seeds, experiment_cac
 # --- rai-born-dead-less-often -------------------------------------------------------------------
 
 BORN_ALPHA = 0.001
-WIDTHS, DEPTHS, BORN_RUNS, BORN_GRID = (2, 3, 5, 10), (1, 2, 5, 9, 20, 50), 5_000, grid(401)
+WIDTHS, DEPTHS, BORN_RUNS, BORN_GRID = BORN_WIDTHS, BORN_DEPTHS, 5_000, grid(401)
 SYMMETRIC = ("he_normal", "zeros")
 ASYMMETRIC = ("rai", "rai")
 CELLS = len(WIDTHS) * len(DEPTHS)
@@ -134,19 +142,25 @@ BORN_LESS = Claim(
     "at initialization, RAI nets are born dead (constant on the domain) less often than He-normal nets with zero "
     "biases, in every (width, depth) cell measured",
     "Lu et al. 2020",
-    "over the grid of relu-born-dead-theory (width N in {2, 3, 5, 10}, hidden depth H in {1, 2, 5, 9, 20, 50}), "
-    f"{BORN_RUNS:,} nets of each kind a cell, born dead = the last hidden layer exactly constant over "
-    f"{len(BORN_GRID)} points of the domain. The cells judged are those where He's rate is at least 0.1 (its "
-    f"Clopper–Pearson lower bound at 1 − {BORN_ALPHA}/{CELLS}; below it {BORN_RUNS:,} nets cannot tell a reduction "
-    f"from none); the claim holds if in every judged cell a one-sided Fisher exact test of 'RAI is born dead less "
-    f"often' is significant at {BORN_ALPHA}/{CELLS} (Bonferroni over the {CELLS} cells). The ratio RAI/He is "
-    "reported per cell: Lu et al.'s depth theorem (with symmetric weights a ReLU net is born dead with probability "
-    "tending to 1 as depth grows) is why He's deep, narrow cells approach 1, and RAI, which lowers each layer's "
-    "chance of dying without removing it, follows as depth grows, so the ratio rises toward 1 there. "
-    + sentence("rai-born-dead-less-often") + ". Earlier rule: 'far less often', read as at most half as often "
-    "(RAI's upper bound below half He's lower bound); 'far' was the catalogue's word, not the paper's, and the "
-    "depth theorem makes it false in deep, narrow cells",
-    false_failure=stated("rai-born-dead-less-often")[0], false_support=stated("rai-born-dead-less-often")[1],
+    Rule(
+        "over the grid of relu-born-dead-theory (width N in {2, 3, 5, 10}, hidden depth H in {1, 2, 5, 9, 20, 50}), "
+        f"{BORN_RUNS:,} nets of each kind a cell, born dead = the last hidden layer exactly constant over "
+        f"{len(BORN_GRID)} points of the domain. The cells judged are those where He's rate is at least 0.1 (its "
+        f"Clopper–Pearson lower bound at 1 − {BORN_ALPHA}/{CELLS}; below it {BORN_RUNS:,} nets cannot tell a reduction "
+        f"from none); the claim holds if in every judged cell a one-sided Fisher exact test of 'RAI is born dead less "
+        f"often' is significant at {BORN_ALPHA}/{CELLS} (Bonferroni over the {CELLS} cells). The ratio RAI/He is "
+        "reported per cell: Lu et al.'s depth theorem (with symmetric weights a ReLU net is born dead with probability "
+        "tending to 1 as depth grows) is why He's deep, narrow cells approach 1, and RAI, which lowers each layer's "
+        "chance of dying without removing it, follows as depth grows, so the ratio rises toward 1 there. "
+        + ERRORS
+        + ". Earlier rule: 'far less often', read as at most half as often "
+        "(RAI's upper bound below half He's lower bound); 'far' was the catalogue's word, not the paper's, and the "
+        "depth theorem makes it false in deep, narrow cells",
+        design="at RAI's rate a quarter of He's in every cell, whatever He's rate (the least favourable)",
+        boundary="at RAI's rate equal to He's in one cell with He's rate at least 0.1",
+        errors=rai_born_errors,
+        stated=(1e-12, 4e-05),
+    ),
 )
 
 
@@ -177,6 +191,7 @@ def born_counts(seeds, experiment_cache):
             for init in (SYMMETRIC, ASYMMETRIC)}
 
 
+@pytest.mark.claim(BORN_LESS)
 def test_rai_born_dead_less_often(born_counts, finding, artifacts, run_settings):
     he, rai_counts = born_counts["he_normal"], born_counts["rai"]
     ok, tests = less_often_in_every_cell(he, rai_counts)
@@ -189,11 +204,11 @@ def test_rai_born_dead_less_often(born_counts, finding, artifacts, run_settings)
                                  **({"fisher_p": tests[n, h]} if (n, h) in tests else {})} for n, h in he}
     lines = {f"{label} N={n}": [(e.value, e.low, e.high) for e in (r[n, h] for h in DEPTHS)]
              for label, r in (("He", rates["he_normal"]), ("RAI", rates["rai"])) for n in WIDTHS}
-    artifacts.save(BORN_LESS.id, "born_dead_he_vs_rai", plots.rate_lines(
+    artifacts.save("born_dead_he_vs_rai", plots.rate_lines(
         list(DEPTHS), lines, "hidden layers H", "P(constant on the domain) at init",
         "Born dead: He normal (zero biases) against RAI", log_x=True))
     nan = (np.nan, np.nan, np.nan)
-    artifacts.save(BORN_LESS.id, "born_dead_ratio_rai_over_he", plots.rate_lines(
+    artifacts.save("born_dead_ratio_rai_over_he", plots.rate_lines(
         list(DEPTHS), {f"N={n}": [(e.value, e.low, e.high) if e else nan for e in (ratios[n, h] for h in DEPTHS)]
                        for n in WIDTHS}, "hidden layers H", "born-dead rate, RAI / He",
         f"RAI over He normal, per cell ({level:.5f} interval)", log_x=True))
@@ -211,6 +226,7 @@ def test_rai_born_dead_less_often(born_counts, finding, artifacts, run_settings)
          "compared": "he_normal + zero biases against rai", "root_seed": run_settings["seed"]}))
 
 
+@pytest.mark.claim(BORN_LESS, control=True)
 def test_controls_born_dead(born_counts, seeds, experiment_cache, monkeypatch):
     """Controls (cells of width ≤ 3): RAI with its asymmetric entry made negative must fail the rule; a second,
     independent draw of He nets (the rule's boundary: equal rates) must fail it; an initializer never born dead must

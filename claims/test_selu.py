@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
 from lib.framework.findings import Claim, paper
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import child, network_seeds, seed_for
-from lib.protocols.self_normalization import alternating, layer_moments_cached, off_fixed_point_inputs, square, weight_tau
 from lib.framework.stats import mean_interval
+from lib.protocols.calibrations.section_d import selu_errors
+from lib.protocols.self_normalization import alternating, layer_moments_cached, off_fixed_point_inputs, square, weight_tau
 
-pytestmark = pytest.mark.claims
 
 DEPTH, WIDTH, NETWORKS, INPUTS, CONFIDENCE = 32, 100, 100, 500, 0.99
 NARROW, WIDE = 100, 400  # the net whose layers are not square
@@ -39,16 +39,22 @@ CLAIM = Claim(
     "inputs whose mean and variance are off it; with He's variance 2/fan_in (τ = 2, outside their theorems), or "
     "ReLU instead of SELU, it does not",
     "Klambauer et al. 2017; Week10",
-    "at layer 32, from both starts: 'reaches (0, 1)' = the 99% t intervals over 100 networks of the activations' "
-    "mean and variance lie inside [−0.1, 0.1] (Klambauer et al.'s Theorem 1 domain for the mean) and 1 ± 10% (the "
-    "suite's band); 'does not' = the mean's or the variance's interval lies wholly outside its band. The claim "
-    "holds if SELU + LeCun reaches (0, 1) and SELU + He and ReLU + LeCun do not. SELU + Glorot normal on these "
-    "square layers is an equivalence control (the same weights as LeCun's, so the same moments), and a net whose "
-    "layers alternate 100 and 400 units (Glorot's τ 0.4 and 1.6 by turns, LeCun's 1) is reported, not judged: "
-    "Klambauer et al. say nothing of Glorot. " + sentence("selu-self-normalizes") + ". Earlier rule: SELU + "
-    "Glorot normal had to fail as well, a contrast the catalogue added and the paper never states; on square "
-    "layers it is the same network as SELU + LeCun, so that rule could never say supported",
-    false_failure=stated("selu-self-normalizes")[0], false_support=stated("selu-self-normalizes")[1],
+    Rule(
+        "at layer 32, from both starts: 'reaches (0, 1)' = the 99% t intervals over 100 networks of the activations' "
+        "mean and variance lie inside [−0.1, 0.1] (Klambauer et al.'s Theorem 1 domain for the mean) and 1 ± 10% (the "
+        "suite's band); 'does not' = the mean's or the variance's interval lies wholly outside its band. The claim "
+        "holds if SELU + LeCun reaches (0, 1) and SELU + He and ReLU + LeCun do not. SELU + Glorot normal on these "
+        "square layers is an equivalence control (the same weights as LeCun's, so the same moments), and a net whose "
+        "layers alternate 100 and 400 units (Glorot's τ 0.4 and 1.6 by turns, LeCun's 1) is reported, not judged: "
+        "Klambauer et al. say nothing of Glorot. " + ERRORS + ". Earlier rule: SELU + "
+        "Glorot normal had to fail as well, a contrast the catalogue added and the paper never states; on square "
+        "layers it is the same network as SELU + LeCun, so that rule could never say supported",
+        design="at the fixed point (0, 1) for SELU + LeCun, the mean-field layer-32 moments for SELU + He and ReLU + "
+        "LeCun",
+        boundary="at a moment on its band's edge (SELU + LeCun), or both moments of a contrast on their edges",
+        errors=selu_errors,
+        stated=(5e-10, 0.01),
+    ),
 )
 
 
@@ -117,14 +123,15 @@ def moment_figures(moments, artifacts, title: str, slug: str) -> None:
     for start in STARTS:
         series = {label(s): by_start[start] for s, by_start in moments.items()}
         tag = "mean_1_var_3" if start == "(1, 3)" else "mean_-0.5_var_0.1"
-        artifacts.save(CLAIM.id, f"variance_per_layer_{slug}{tag}", plots.per_layer_lines(
+        artifacts.save(f"variance_per_layer_{slug}{tag}", plots.per_layer_lines(
             {k: v[1] for k, v in series.items()}, layers, "variance of the activations",
             f"Variance per layer from inputs (μ, ν) = {start}{title}"))
-        artifacts.save(CLAIM.id, f"mean_per_layer_{slug}{tag}", plots.per_layer_lines(
+        artifacts.save(f"mean_per_layer_{slug}{tag}", plots.per_layer_lines(
             {k: v[0] for k, v in series.items()}, layers, "mean of the activations",
             f"Mean per layer from inputs (μ, ν) = {start}{title}", log=False))
 
 
+@pytest.mark.claim(CLAIM)
 def test_selu_self_normalizes(moments, not_square, finding, artifacts, run_settings):
     ok, measured = verdict(moments)
     measured["glorot_square_same_as_lecun"] = same_moments(moments[SAME_NETS], moments[NORMALIZING])
@@ -151,6 +158,7 @@ def test_selu_self_normalizes(moments, not_square, finding, artifacts, run_setti
          "root_seed": run_settings["seed"]}))
 
 
+@pytest.mark.claim(CLAIM, control=True)
 def test_control_glorot_on_square_layers_is_lecun(moments):
     """Equivalence control: on square layers Glorot normal draws LeCun's weights (2/(n + n) = 1/n), so SELU + Glorot
     has SELU + LeCun's moments exactly; the He nets, from the same seeds, do not."""
@@ -158,6 +166,7 @@ def test_control_glorot_on_square_layers_is_lecun(moments):
     assert not same_moments(moments[("selu", "he_normal")], moments[NORMALIZING])
 
 
+@pytest.mark.claim(CLAIM, control=True)
 def test_control_first_layer_has_not_normalized_and_a_normalizing_contrast_fails(moments):
     """Negative controls: the same SELU + LeCun nets read at layer 1, before the dynamics acted, must not pass
     'reaches'; with SELU + LeCun's nets standing in for SELU + He's (a contrast that does normalize), the whole rule
@@ -167,6 +176,7 @@ def test_control_first_layer_has_not_normalized_and_a_normalizing_contrast_fails
     assert not verdict(moments | {("selu", "he_normal"): moments[NORMALIZING]})[0]
 
 
+@pytest.mark.claim(CLAIM, control=True)
 def test_control_other_lecun_nets_pass_the_rule(moments, not_square):
     """Positive control: SELU + LeCun nets of another shape (layers alternating 100 and 400 units, τ = 1 in every
     layer: other weights and other activations) standing in for the square ones must pass the whole rule, so the rule

@@ -13,17 +13,17 @@ import torch
 from scipy import stats as scipy_stats
 
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.protocols.data import mnist_sample, stratified_subset
 from lib.framework.findings import Claim
-from lib.nets.initializers import get_initializer
-from lib.protocols.lab3 import LAYER_NAMES
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import child, network_seeds, seed_for
 from lib.framework.stats import Estimate, per_step_gain, ratio_of_means_interval
+from lib.nets.initializers import get_initializer
+from lib.protocols.calibrations.section_d import torch_default_errors
+from lib.protocols.data import mnist_sample, stratified_subset
+from lib.protocols.lab3 import LAYER_NAMES
 from lib.protocols.theory import relu_gain, relu_second_moment_with_bias
 from lib.protocols.torch_linear import probe_torch_default_cached, torch_linear
 
-pytestmark = pytest.mark.claims
 
 NETWORKS, CHUNK, WIDTH, CONFIDENCE, BAND, KS_ALPHA = 300, 100, 100, 0.99, 0.10, 0.001
 WEIGHT_VAR = BIAS_VAR = 1 / (3 * WIDTH)  # U(±1/√fan_in) has variance 1/(3·fan_in)
@@ -35,12 +35,18 @@ CLAIM = Claim(
     "(fan_in·Var[W]/2 with Var[W] = 1/(3·fan_in)); with the default biases too, E[a²] follows "
     "(fan_in·Var[W]·E[a²] + Var[b])/2 and stops shrinking at the floor Var[b]/(2 − fan_in·Var[W]) = 1/500",
     "PyTorch nn.Linear; He et al. 2015 eq. 7",
-    "three parts, all needed: (1) biases zeroed, the per-layer gain of E[a²] over h1 → h5 has its 99% interval "
-    "inside 1/6 ± 10% (the band of he-preserves-relu); (2) default biases, the measured E[a²] at h5 over the "
-    "recursion's prediction from the measured h1 has its 99% interval inside 1 ± 10%; (3) our registry's "
-    f"torch_default draws and real nn.Linear(100, 100) weights are not told apart by a two-sample KS test at alpha "
-    f"{KS_ALPHA}. " + sentence("pytorch-default-init-shrinks-relu"),
-    false_failure=stated("pytorch-default-init-shrinks-relu")[0], false_support=stated("pytorch-default-init-shrinks-relu")[1],
+    Rule(
+        "three parts, all needed: (1) biases zeroed, the per-layer gain of E[a²] over h1 → h5 has its 99% interval "
+        "inside 1/6 ± 10% (the band of he-preserves-relu); (2) default biases, the measured E[a²] at h5 over the "
+        "recursion's prediction from the measured h1 has its 99% interval inside 1 ± 10%; (3) our registry's "
+        f"torch_default draws and real nn.Linear(100, 100) weights are not told apart by a two-sample KS test at alpha "
+        f"{KS_ALPHA}. " + ERRORS,
+        design="at the theory's gain of 1/6, a ratio of 1 to the bias recursion, and our copy of the rule identical to "
+        "nn.Linear's",
+        boundary="at a true gain or ratio on its ±10% band's edge",
+        errors=torch_default_errors,
+        stated=(0.002, 0.005),
+    ),
 )
 
 
@@ -86,6 +92,7 @@ def weight_samples(sequence) -> tuple[np.ndarray, np.ndarray]:
     return real.flatten().numpy(), ours.flatten().numpy()
 
 
+@pytest.mark.claim(CLAIM)
 def test_pytorch_default_init_shrinks_relu(probes, seeds, finding, artifacts, run_settings):
     real, ours = weight_samples(seeds(CLAIM.id))
     ok, measured = verdict(probes[False], probes[True], real, ours, run_settings["seed"])
@@ -93,7 +100,7 @@ def test_pytorch_default_init_shrinks_relu(probes, seeds, finding, artifacts, ru
                "default weights and biases": probes[True].second_moment}
     measured |= {"second_moment_per_layer": {k: v.mean(axis=0) for k, v in moments.items()}, "floor": 1 / 500,
                  "real_weight_variance": float(real.var()), "theory_weight_variance": WEIGHT_VAR}
-    artifacts.save(CLAIM.id, "second_moment", plots.per_layer_lines(
+    artifacts.save("second_moment", plots.per_layer_lines(
         moments, LAYER_NAMES, "E[a²]", "ReLU, PyTorch's default nn.Linear: second moment per layer"))
     finding.conclude(CLAIM.finding(
         "supported" if ok else "refuted",
@@ -107,6 +114,7 @@ def test_pytorch_default_init_shrinks_relu(probes, seeds, finding, artifacts, ru
          "digits": 1000, "root_seed": run_settings["seed"]}))
 
 
+@pytest.mark.claim(CLAIM, control=True)
 def test_control_he_weights_do_not_shrink_by_one_sixth(probes, seeds, run_settings):
     """Negative control: He-normal draws given as 'ours' must be told apart from nn.Linear, and networks whose
     second moment is preserved (the default-bias nets read as the zero-bias ones) must fail the 1/6 rule."""

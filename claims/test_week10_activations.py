@@ -20,15 +20,14 @@ from claims.week10_common import (
     vectors,
 )
 from lib.framework import plots
-from lib.nets.activations import get_activation, identity
-from lib.protocols.calibrations import sentence, stated
-from lib.nets.ensemble import StackedMLP
 from lib.framework.findings import Claim
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import seed_for
 from lib.framework.stats import rate_interval
+from lib.nets.activations import get_activation, identity
+from lib.nets.ensemble import StackedMLP
+from lib.protocols.calibrations.week10 import deterministic_claim, not_zero_centred_errors
 from lib.protocols.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, week10_mlp
-
-pytestmark = pytest.mark.claims
 
 
 # --- sigmoid-derivative-matches-autograd --------------------------------------------------------
@@ -37,10 +36,14 @@ DERIVATIVE = Claim(
     "sigmoid-derivative-matches-autograd",
     "σ'(x) = σ(x)(1 − σ(x)) agrees with autograd everywhere (property test)",
     "Week10 1.2–1.3",
-    "for every generated float64 vector x with |x| ≤ 700 (exp(−x) finite), my_sigmoid_grad(my_sigmoid(x)) equals "
-    "torch.autograd's derivative of my_sigmoid to float64 rounding: absolute difference ≤ 1e-15. "
-    + sentence("sigmoid-derivative-matches-autograd"),
-    false_failure=stated("sigmoid-derivative-matches-autograd")[0], false_support=stated("sigmoid-derivative-matches-autograd")[1],
+    Rule(
+        "for every generated float64 vector x with |x| ≤ 700 (exp(−x) finite), my_sigmoid_grad(my_sigmoid(x)) equals "
+        "torch.autograd's derivative of my_sigmoid to float64 rounding: absolute difference ≤ 1e-15. " + ERRORS,
+        design="deterministic: a fixed grid and derandomized examples",
+        boundary="",
+        errors=deterministic_claim,
+        stated=(0.0, 0.0),
+    ),
 )
 
 
@@ -52,6 +55,7 @@ def derivative_deviation(x: torch.Tensor) -> float:
     return (my_sigmoid_grad(a.detach()) - autograd).abs().max().item()
 
 
+@pytest.mark.claim(DERIVATIVE)
 def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings, experiment_cache):
     def check(values):
         assert derivative_deviation(torch.tensor(values, dtype=torch.float64)) <= ROUNDING
@@ -60,10 +64,10 @@ def test_sigmoid_derivative_matches_autograd(finding, artifacts, run_settings, e
     x = torch.linspace(-10, 10, 100, dtype=torch.float64, requires_grad=True)
     a = my_sigmoid(x)
     (tape,) = torch.autograd.grad(a.sum(), x)
-    artifacts.save(DERIVATIVE.id, "sigmoid_and_derivative", plots.functions(
+    artifacts.save("sigmoid_and_derivative", plots.functions(
         x.detach().numpy(), {"σ(x)": a.detach().numpy(), "σ(x)(1 − σ(x))": my_sigmoid_grad(a).detach().numpy()},
         "Exercise 1.2: the sigmoid and its derivative"))
-    artifacts.save(DERIVATIVE.id, "analytic_over_autograd", plots.functions(
+    artifacts.save("analytic_over_autograd", plots.functions(
         x.detach().numpy(), {"autograd (gradient tape)": tape.numpy()},
         "Exercise 1.3: my_sigmoid_grad on top of autograd", dots={"my_sigmoid_grad": my_sigmoid_grad(a).detach().numpy()}))
     edge = torch.tensor([-710.0], dtype=torch.float64, requires_grad=True)
@@ -83,10 +87,14 @@ SIGMOID_SATURATES = Claim(
     "sigmoid-saturates",
     "σ' ≤ 1/4 with the maximum at 0, and σ' → 0 for large |x|",
     "Week10 2.1",
-    "for every generated float64 pair x1, x2 in [−1000, 1000]: σ'(x) ≤ 1/4 = σ'(0); |x1| ≤ |x2| ⇒ σ'(x1) ≥ σ'(x2); "
-    "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
-    + sentence("sigmoid-saturates"),
-    false_failure=stated("sigmoid-saturates")[0], false_support=stated("sigmoid-saturates")[1],
+    Rule(
+        "for every generated float64 pair x1, x2 in [−1000, 1000]: σ'(x) ≤ 1/4 = σ'(0); |x1| ≤ |x2| ⇒ σ'(x1) ≥ σ'(x2); "
+        "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). " + ERRORS,
+        design="deterministic: a fixed grid and derandomized examples",
+        boundary="",
+        errors=deterministic_claim,
+        stated=(0.0, 0.0),
+    ),
 )
 ENVELOPES = {"sigmoid": lambda r: torch.exp(-r), "tanh": lambda r: 4 * torch.exp(-2 * r)}
 PEAKS = {"sigmoid": 0.25, "tanh": 1.0}
@@ -121,11 +129,12 @@ def saturation_on_grid(activation: str) -> dict:
             "derivative_at_10": derivative_of(activation, torch.tensor([10.0], dtype=torch.float64)).item()}
 
 
+@pytest.mark.claim(SIGMOID_SATURATES)
 def test_sigmoid_saturates(finding, artifacts, run_settings, experiment_cache):
     pairs = lambda st: st.tuples(floats(st, -1000, 1000), floats(st, -1000, 1000))
     examples, failure = run_property(saturation_check("sigmoid"), pairs, experiment_cache)
     x = torch.linspace(-12, 12, 400, dtype=torch.float64)
-    artifacts.save(SIGMOID_SATURATES.id, "sigmoid_derivative", plots.functions(
+    artifacts.save("sigmoid_derivative", plots.functions(
         x.numpy(), {"σ'(x)": derivative_of("sigmoid", x).numpy(), "e^−|x|": torch.exp(-x.abs()).numpy(),
                     "1/4": np.full(400, 0.25)}, "σ' ≤ 1/4 and vanishes like e^−|x|"))
     finding.conclude(property_finding(SIGMOID_SATURATES, examples, failure, saturation_on_grid("sigmoid"),
@@ -136,13 +145,19 @@ TANH_SATURATES = Claim(
     "tanh-saturates-too",
     "tanh is zero-centred but its derivative also vanishes for large |x|",
     "Week10 2.3",
-    "for every generated float64 pair: tanh(−x) = −tanh(x) and tanh(0) = 0; tanh'(x) ≤ 1 = tanh'(0); |x1| ≤ |x2| ⇒ "
-    "tanh'(x1) ≥ tanh'(x2); and tanh'(x) ≤ 4e^−2|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
-    + sentence("tanh-saturates-too"),
-    false_failure=stated("tanh-saturates-too")[0], false_support=stated("tanh-saturates-too")[1],
+    Rule(
+        "for every generated float64 pair: tanh(−x) = −tanh(x) and tanh(0) = 0; tanh'(x) ≤ 1 = tanh'(0); |x1| ≤ |x2| ⇒ "
+        "tanh'(x1) ≥ tanh'(x2); and tanh'(x) ≤ 4e^−2|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
+        + ERRORS,
+        design="deterministic: a fixed grid and derandomized examples",
+        boundary="",
+        errors=deterministic_claim,
+        stated=(0.0, 0.0),
+    ),
 )
 
 
+@pytest.mark.claim(TANH_SATURATES)
 def test_tanh_saturates_too(finding, artifacts, run_settings, experiment_cache):
     derivative_check = saturation_check("tanh")
 
@@ -154,7 +169,7 @@ def test_tanh_saturates_too(finding, artifacts, run_settings, experiment_cache):
     pairs = lambda st: st.tuples(floats(st, -1000, 1000), floats(st, -1000, 1000))
     examples, failure = run_property(check, pairs, experiment_cache)
     x = torch.linspace(-6, 6, 400, dtype=torch.float64)
-    artifacts.save(TANH_SATURATES.id, "tanh_and_derivative", plots.functions(
+    artifacts.save("tanh_and_derivative", plots.functions(
         x.numpy(), {"tanh(x)": torch.tanh(x).numpy(), "tanh'(x)": derivative_of("tanh", x).numpy(),
                     "σ'(x)": derivative_of("sigmoid", x).numpy()}, "tanh is zero-centred, and saturates too"))
     grid = dense_grid(1000)
@@ -169,9 +184,14 @@ RELU_GRADIENT = Claim(
     "relu-gradient-is-zero-or-one",
     "ReLU passes gradient 1 for positive inputs and exactly 0 for negative ones (dead units)",
     "Week10 2.5",
-    "for every generated float32 vector without zeros, autograd's derivative of ReLU is exactly 1 where x > 0 and "
-    "exactly 0 where x < 0. " + sentence("relu-gradient-is-zero-or-one"),
-    false_failure=stated("relu-gradient-is-zero-or-one")[0], false_support=stated("relu-gradient-is-zero-or-one")[1],
+    Rule(
+        "for every generated float32 vector without zeros, autograd's derivative of ReLU is exactly 1 where x > 0 and "
+        "exactly 0 where x < 0. " + ERRORS,
+        design="deterministic: a fixed grid and derandomized examples",
+        boundary="",
+        errors=deterministic_claim,
+        stated=(0.0, 0.0),
+    ),
 )
 
 
@@ -179,6 +199,7 @@ def relu_derivative_is_step(x: torch.Tensor) -> bool:
     return torch.equal(derivative_of("relu", x), (x > 0).to(x.dtype))
 
 
+@pytest.mark.claim(RELU_GRADIENT)
 def test_relu_gradient_is_zero_or_one(finding, artifacts, run_settings, experiment_cache):
     def check(values):
         assert relu_derivative_is_step(torch.tensor(values, dtype=torch.float32)), "not exactly 0 or 1"
@@ -190,7 +211,7 @@ def test_relu_gradient_is_zero_or_one(finding, artifacts, run_settings, experime
     measured = {"grid_is_step": float(relu_derivative_is_step(grid)),
                 "derivative_at_zero": derivative_of("relu", torch.zeros(1)).item()}
     x = torch.linspace(-5, 5, 401)
-    artifacts.save(RELU_GRADIENT.id, "relu_and_derivative", plots.functions(
+    artifacts.save("relu_and_derivative", plots.functions(
         x.numpy(), {"relu(x)": torch.relu(x).numpy(), "relu'(x) (autograd)": derivative_of("relu", x).numpy()},
         "ReLU passes 1 or exactly 0"))
     finding.conclude(property_finding(RELU_GRADIENT, examples, failure, measured,
@@ -205,11 +226,17 @@ NOT_ZERO_CENTRED = Claim(
     "after a sigmoid layer, the gradients of all weights into one unit share one sign for a given sample "
     "(zig-zag updates); tanh does not force this",
     "Week10 2.1, 2.3",
-    "for every generated model (weights in [−3, 3]) and sample (x1 in [−π, π], x2 in [0, 1]): in every layer fed by "
-    "a sigmoid layer (W2, W3, W4), each unit's incoming per-sample weight gradients share one sign; and among 2,000 "
-    "seeded random cases of the same kind, at least one tanh model has a unit whose incoming gradients differ in sign. "
-    + sentence("sigmoid-not-zero-centred"),
-    false_failure=stated("sigmoid-not-zero-centred")[0], false_support=stated("sigmoid-not-zero-centred")[1],
+    Rule(
+        "for every generated model (weights in [−3, 3]) and sample (x1 in [−π, π], x2 in [0, 1]): in every layer fed by "
+        "a sigmoid layer (W2, W3, W4), each unit's incoming per-sample weight gradients share one sign; and among 2,000 "
+        "seeded random cases of the same kind, at least one tanh model has a unit whose incoming gradients differ in sign. "
+        + ERRORS,
+        design="at tanh's mixed-sign chance of at least 1/2 a case (flipping one h1 unit's weights makes its two outputs "
+        "differ in sign as often as agree), the sigmoid property deterministic",
+        boundary="at a tanh that never shows mixed signs (the sigmoid property deterministic)",
+        errors=not_zero_centred_errors,
+        stated=(1e-12, 1e-12),
+    ),
 )
 SIGN_CASES = 2000
 
@@ -239,6 +266,7 @@ def random_cases(seed: int, count: int):
         yield rng.uniform(-3, 3, 16).tolist(), sample
 
 
+@pytest.mark.claim(NOT_ZERO_CENTRED)
 def test_sigmoid_not_zero_centred(finding, artifacts, run_settings, seeds, experiment_cache):
     def check(case):
         assert mixed_sign_units("sigmoid", [case])[0] == 0, "mixed signs after a sigmoid layer"
@@ -254,7 +282,7 @@ def test_sigmoid_not_zero_centred(finding, artifacts, run_settings, seeds, exper
         failure = {"falsifying_example": "none", "error": "no tanh case with mixed signs among the seeded ones"}
     measured = {"tanh_share_with_mixed_signs": rate_interval(tanh_mixed, SIGN_CASES, CONFIDENCE).value,
                 "sigmoid_cases_with_mixed_signs": float(sigmoid_mixed)}
-    artifacts.save(NOT_ZERO_CENTRED.id, "gradient_signs", _sign_figure(run_settings))
+    artifacts.save("gradient_signs", _sign_figure(run_settings))
     finding.conclude(property_finding(NOT_ZERO_CENTRED, examples, failure, measured,
                                       {"layers_checked": "W2, W3, W4 (fed by a hidden activation)",
                                        "seeded_cases": SIGN_CASES}, run_settings))

@@ -8,13 +8,12 @@ import pytest
 
 from claims.week10_common import CONFIDENCE, INITS
 from lib.framework import plots
-from lib.protocols.calibrations import sentence, stated
-from lib.framework.findings import Claim, ClaimRefuted
+from lib.framework.findings import Claim
+from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import seed_for
 from lib.framework.stats import bootstrap_interval, mean_interval
+from lib.protocols.calibrations.week10 import wide_tanh_errors
 from lib.protocols.week10 import INIT_LABELS, saturated_share_cached
-
-pytestmark = pytest.mark.claims
 
 
 # --- uniform-init-saturates-wide-tanh -----------------------------------------------------------
@@ -24,14 +23,20 @@ WIDE_TANH = Claim(
     "with U(−1, 1) weights the pre-activation variance grows with fan-in, so the share of saturated tanh units grows "
     "with width; Glorot normal keeps it flat",
     "Week10 2.7",
-    "fan-in n on a log grid from 2 to 1,000, 1,000 inits each, unit-variance inputs: under U(−1, 1) the mean "
-    "saturated share (|tanh| > 0.99) never falls from one n to the next and its 99% interval at n = 1,000 lies above "
-    "the one at n = 2; under Glorot normal 'flat' is a relative equivalence test: at every n the mean share over "
-    "the mean share at n = 1,000 has its 99% BCa bootstrap interval inside [1/2, 2] (within the suite's 'constant "
-    "factor' of 2). " + sentence("uniform-init-saturates-wide-tanh") + ". Earlier "
-    "rule: Glorot's point estimates within 2 percentage points of each other, an absolute band that passes a curve "
-    "falling 65%",
-    false_failure=stated("uniform-init-saturates-wide-tanh")[0], false_support=stated("uniform-init-saturates-wide-tanh")[1],
+    Rule(
+        "fan-in n on a log grid from 2 to 1,000, 1,000 inits each, unit-variance inputs: under U(−1, 1) the mean "
+        "saturated share (|tanh| > 0.99) never falls from one n to the next and its 99% interval at n = 1,000 lies above "
+        "the one at n = 2; under Glorot normal 'flat' is a relative equivalence test: at every n the mean share over "
+        "the mean share at n = 1,000 has its 99% BCa bootstrap interval inside [1/2, 2] (within the suite's 'constant "
+        "factor' of 2). " + ERRORS + ". Earlier "
+        "rule: Glorot's point estimates within 2 percentage points of each other, an absolute band that passes a curve "
+        "falling 65%",
+        design="at the theory's U(−1, 1) curve E[2Φ(−atanh 0.99 / ‖w‖)] and Glorot's share flat (the claim's words: "
+        "ratio 1 at every fan-in)",
+        boundary="at equal U(−1, 1) shares at fan-in 2 and 1,000, or a Glorot ratio of 2 or 1/2",
+        errors=wide_tanh_errors,
+        stated=(1e-12, 0.005),
+    ),
 )
 FAN_INS = tuple(int(n) for n in np.unique(np.geomspace(2, 1000, 12).round()))
 WIDE_INITS = 1000
@@ -66,16 +71,13 @@ def flat(ratios: list) -> bool:
     return all(1 / FLAT_FACTOR < r.low and r.high < FLAT_FACTOR for r in ratios)
 
 
-@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: U(−1, 1)'s saturated share grows with "
-                   "fan-in (0.6% at 2 to 88% at 1,000), but Glorot normal's is not flat within a factor of 2: it "
-                   "falls from 2.3% at fan-in 2 to 0.8% (the Gaussian limit) at 1,000. The catalogue's word 'flat' fails; the "
-                   "notebook's own point (Week10 2.7: Glorot keeps wide layers in the centre range) holds: it never grows")
+@pytest.mark.claim(WIDE_TANH, refuted=True)
 def test_uniform_init_saturates_wide_tanh(saturation, finding, artifacts, run_settings, seeds):
     estimates = {i: [mean_interval(saturation[i, n], CONFIDENCE) for n in FAN_INS] for i in INITS}
     ratios = relative_to_widest([saturation["glorot_normal", n] for n in FAN_INS], seed_for(seeds(WIDE_TANH.id), "ratios"),
                                 run_settings["cache"])
     ok = grows(estimates["uniform"]) and flat(ratios)
-    artifacts.save(WIDE_TANH.id, "saturated_share_vs_fan_in", plots.rate_lines(
+    artifacts.save("saturated_share_vs_fan_in", plots.rate_lines(
         list(FAN_INS), {INIT_LABELS[i]: [(e.value, e.low, e.high) for e in estimates[i]] for i in INITS},
         "fan-in n", "share of saturated tanh units", "Exercise 2.7: saturation against width", log_x=True))
     u, g = estimates["uniform"], estimates["glorot_normal"]
@@ -91,6 +93,7 @@ def test_uniform_init_saturates_wide_tanh(saturation, finding, artifacts, run_se
          "units_drawn": 8, "saturated": "|tanh| > 0.99", "root_seed": run_settings["seed"]}))
 
 
+@pytest.mark.claim(WIDE_TANH, control=True)
 def test_control_rules_swap_with_the_initializers(saturation, run_settings):
     """Negative control: Glorot's curve must not pass as 'grows', nor U(−1, 1)'s as 'flat'."""
     estimate = lambda init: [mean_interval(saturation[init, n], CONFIDENCE) for n in FAN_INS]

@@ -1,11 +1,13 @@
 """`python -m lib.calibration`: every claim's false-failure and false-support figures, stated against computed.
 
-Forwards to lib.framework.calibration, with every claim's calibration registered (lib.protocols.calibrations)."""
+Forwards to lib.framework.calibration, collecting the claims from this project's claims/ folder."""
 import sys
+from pathlib import Path
 
 from lib.framework.calibration import *  # noqa: F401,F403 (the command's names, for scripts that import this module)
 from lib.framework.calibration import main
-from lib.protocols import calibrations  # noqa: F401 (registers every claim's calibration)
+
+CLAIMS = Path(__file__).resolve().parents[1] / "claims"
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(claims_folder=CLAIMS))

@@ -1,9 +1,8 @@
-"""lib.framework.calibration: every claim's stated error rates come from their computation; the new lib.framework.error_rates primitives
-agree with brute-force simulations of the rules they describe."""
-import importlib
+"""lib.framework.calibration: every claim's stated error rates come from their computation, collected from the claims
+themselves; the lib.framework.error_rates primitives agree with brute-force simulations of the rules they describe."""
+import dataclasses
 import json
 import math
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,12 +11,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from lib import calibration
-from lib.framework import error_rates as er
-from lib.framework.findings import Claim
+from lib.framework import calibration, error_rates as er
+from lib.framework.rules import ERRORS, Rule, figure, round_up, statement
 from lib.framework.stats import paired_rate_difference, rate_interval
 
 ROOT = Path(__file__).resolve().parent.parent
+CLAIMS = ROOT / "claims"
 DRAWS = 20_000
 
 
@@ -27,19 +26,9 @@ def within(simulated_hits: int, draws: int, exact: float, sigmas: float = 4.5) -
     return abs(simulated_hits / draws - exact) <= sigmas * math.sqrt(max(exact * (1 - exact), 1 / draws) / draws)
 
 
-def claim_ids_in_sources() -> set:
-    """Every id of a Claim(...) written in claims/*.py, as a literal or through a name (claims/he_common.py's ids)."""
-    pattern = re.compile(r"Claim\(\s*\"([^\"]+)\"")
-    literal = {m for path in (ROOT / "claims").glob("*.py") for m in pattern.findall(path.read_text())}
-    return literal | {claim.id for claim in claims()}
-
-
+@pytest.fixture(scope="module")
 def claims() -> list:
-    found = []
-    for path in sorted((ROOT / "claims").glob("test_*.py")):
-        module = importlib.import_module(f"claims.{path.stem}")
-        found += [v for v in vars(module).values() if isinstance(v, Claim)]
-    return found
+    return calibration.collect(CLAIMS)
 
 
 # --- the command ---------------------------------------------------------------------------------
@@ -52,67 +41,83 @@ def command(tmp_path_factory):
     return result, json.loads(out.read_text()) if out.exists() else None
 
 
-def test_the_command_passes_and_prints_a_row_for_every_claim(command):
+def test_the_command_passes_and_prints_a_row_for_every_claim(command, claims):
     result, record = command
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0] for line in result.stdout.splitlines() if line.strip()}
-    ids = claim_ids_in_sources()
-    assert len(ids) == 30 and ids <= rows
+    ids = {c.id for c in claims}
+    assert ids and ids <= rows
     assert "(slow)" in next(line for line in result.stdout.splitlines() if "lu-collapse-protocol-sensitivity" in line)
     assert "Suite-wide false failure" in result.stdout and "suite-wide false support" in result.stdout
     assert {c["claim"] for c in record["claims"]} == ids and record["seed"] == calibration.SEED
 
 
 def test_each_stated_figure_is_its_computation_rounded_up(command):
-    """STATED is neither stale nor loose: each figure is statement() of what the command computed."""
+    """No rule's stated figures are stale or loose: each is statement() of what the command computed."""
     _, record = command
     for c in record["claims"]:
-        computed = (calibration.statement(c["false_failure"], c["deterministic"]),
-                    calibration.statement(c["false_support"], c["deterministic"]))
+        computed = (statement(c["false_failure"], c["deterministic"]), statement(c["false_support"], c["deterministic"]))
         assert tuple(c["stated"]) == computed, c["claim"]
 
 
-def test_the_suite_wide_bounds_are_the_sums_of_the_stated_figures(command):
+def test_the_suite_wide_bounds_are_the_sums_of_the_stated_figures(command, claims):
     _, record = command
-    assert record["suite_false_failure"] == pytest.approx(sum(ff for ff, _ in calibration.STATED.values()))
-    assert record["suite_false_support"] == pytest.approx(sum(fs for _, fs in calibration.STATED.values()))
+    assert record["suite_false_failure"] == pytest.approx(sum(c.false_failure for c in claims))
+    assert record["suite_false_support"] == pytest.approx(sum(c.false_support for c in claims))
 
 
-def test_a_stated_figure_below_its_computation_fails_the_command(monkeypatch, capsys):
-    claim = "he-preserves-relu"
-    assert calibration.main(["-k", claim]) == 0
-    ff, fs = calibration.STATED[claim]
-    monkeypatch.setitem(calibration.STATED, claim, (ff / 10, fs))
-    assert calibration.main(["-k", claim]) == 1
-    monkeypatch.setitem(calibration.STATED, claim, (ff, fs / 2))
-    assert calibration.main(["-k", claim]) == 1
-    assert "stated false support" in capsys.readouterr().err
+def test_a_stated_figure_below_its_computation_fails_the_check(claims):
+    claim = next(c for c in claims if c.id == "he-preserves-relu")
+    assert calibration.check([calibration.calibrate(claim)]) == []
+    ff, fs = claim.rule.stated
+    for stated in ((ff / 10, fs), (ff, fs / 2)):
+        lowered = dataclasses.replace(claim, rule=dataclasses.replace(claim.rule, stated=stated))
+        assert len(calibration.check([calibration.calibrate(lowered)])) == 1
 
 
 def test_k_selects_claims_and_an_unmatched_k_is_an_error(capsys):
-    assert calibration.main(["-k", "born"]) == 0
+    assert calibration.main(["-k", "born", "--claims", str(CLAIMS)]) == 0
     rows = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:] if line and not line[0].isdigit()]
     assert rows == ["rai-born-dead-less-often", "relu-born-dead-theory"]
-    assert calibration.main(["-k", "no-such-claim"]) == 2
+    assert calibration.main(["-k", "no-such-claim", "--claims", str(CLAIMS)]) == 2
 
 
-# --- the claims state what lib.framework.calibration computed ----------------------------------------------
+def test_collecting_finds_a_new_claim_file_and_refuses_an_id_declared_twice(tmp_path):
+    """Adding a claim is one new file: the command finds it by collecting the folder; two claims with one id are an
+    error, not a silent pick."""
+    folder = tmp_path / "newclaims"
+    folder.mkdir()
+    declare = ('from lib.framework.findings import Claim\nfrom lib.framework.rules import deterministic\n'
+               'CLAIM = Claim("{id}", "a claim", "nowhere", deterministic("a rule", "an exact check"))\n')
+    (folder / "test_one.py").write_text(declare.format(id="one-new-claim"))
+    assert [c.id for c in calibration.collect(folder)] == ["one-new-claim"]
+    (folder / "test_two.py").write_text(declare.format(id="one-new-claim").replace("a claim", "another claim"))
+    with pytest.raises(ValueError, match="declared twice"):
+        calibration.collect(folder)
 
-def test_every_claim_states_its_calibrated_figures():
-    found = claims()
-    assert {c.id for c in found} == set(calibration.REGISTRY) == set(calibration.STATED) == claim_ids_in_sources()
-    for claim in found:
-        assert claim.false_failure == calibration.stated(claim.id)[0], claim.id
-        assert claim.rule.count(calibration.sentence(claim.id)) == 1, claim.id
-        assert claim.rule.count("False failure") == 1, claim.id
+
+# --- the claims state what their computation gives -----------------------------------------------
+
+def test_every_claim_states_its_figures_once_in_its_rule(claims):
+    for claim in claims:
+        text = claim.rule.text()
+        assert text.count(claim.rule.sentence()) == 1 and text.count("False failure") == 1, claim.id
+        assert ERRORS not in text and (claim.false_failure, claim.false_support) == claim.rule.stated, claim.id
+
+
+def test_a_rule_places_its_sentence_where_its_words_say():
+    rule = Rule("first. " + ERRORS + ". Earlier rule: x", "at d", "at b", lambda: ([], []), (0.001, 0.005))
+    assert rule.text() == "first. False failure: ≤ 0.001 at d; false support: ≤ 0.005 at b (lib.calibration). Earlier rule: x"
+    assert Rule("words.", "at d", "at b", lambda: ([], []), (0.0, 0.0)).text() == \
+        "words. False failure and false support: 0, at d (lib.calibration)"
 
 
 def test_figures_read_as_rules_write_them():
-    assert calibration.round_up(3.2e-4) == 4e-4 and calibration.round_up(3e-4) == 3e-4
-    assert calibration.round_up(0.0050000000000000044) == 0.005 and calibration.round_up(0.0159) == 0.02
-    assert calibration.statement(0.0, deterministic=True) == 0 and calibration.statement(0.0, False) == 1e-12
-    assert calibration.statement(3e-40, False) == 1e-12
-    assert [calibration.figure(v) for v in (0.0, 0.05, 0.008, 4e-4, 1e-12)] == ["0", "0.05", "0.008", "4e-4", "1e-12"]
+    assert round_up(3.2e-4) == 4e-4 and round_up(3e-4) == 3e-4
+    assert round_up(0.0050000000000000044) == 0.005 and round_up(0.0159) == 0.02
+    assert statement(0.0, deterministic=True) == 0 and statement(0.0, False) == 1e-12
+    assert statement(3e-40, False) == 1e-12
+    assert [figure(v) for v in (0.0, 0.05, 0.008, 4e-4, 1e-12)] == ["0", "0.05", "0.008", "4e-4", "1e-12"]
 
 
 # --- the new primitives against brute force --------------------------------------------------------
@@ -198,16 +203,3 @@ def test_fisher_less_rejects_matches_simulated_tables(control, treated, alpha):
     hits = sum(stats.fisher_exact([[t, n - t], [c, n - c]], alternative="less").pvalue <= alpha
                for c, t in zip(rng.binomial(n, control, draws), rng.binomial(n, treated, draws)))
     assert within(int(hits), draws, er.fisher_less_rejects(n, control, treated, alpha))
-
-
-def test_a_claim_is_slow_in_the_calibration_exactly_when_its_test_is_marked_slow():
-    """The slow studies are skipped unless --claims-slow: the mark must sit on the claim's own test (a mark on a
-    helper above it once let the 128,000-run study into the default run)."""
-    tests = {}
-    for path in sorted((ROOT / "claims").glob("test_*.py")):
-        module = importlib.import_module(f"claims.{path.stem}")
-        tests |= {name[len("test_"):].replace("_", "-"): function for name, function in vars(module).items()
-                  if name.startswith("test_") and callable(function)}
-    for claim, entry in calibration.REGISTRY.items():
-        marks = {mark.name for mark in getattr(tests[claim], "pytestmark", [])}
-        assert ("slow" in marks) == entry.slow, claim

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 from lib.framework import doc_tables
+from lib.framework.calibration import collect
 
 REPO = Path(__file__).resolve().parents[1]
 COMMIT = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\b")
@@ -21,15 +22,26 @@ def test_a_changed_record_makes_its_table_stale(tmp_path):
     for path in doc_tables.documents():
         (tmp_path / path.relative_to(REPO)).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path.relative_to(REPO)).write_text(path.read_text())
+    (tmp_path / "claims").symlink_to(REPO / "claims")  # the rules' blocks read the claims
     assert doc_tables.stale(tmp_path) == []
     reference = tmp_path / doc_tables.REFERENCE
     reference.write_text(reference.read_text().replace('"verdict": "supported"', '"verdict": "inconclusive"', 1))
     assert "README.md" in doc_tables.stale(tmp_path) and "docs/results.md" in doc_tables.stale(tmp_path)
 
 
-def test_every_table_has_its_block():
+def test_every_table_has_its_block_and_every_claim_its_rule_in_the_catalogue():
     text = "\n".join(path.read_text() for path in doc_tables.documents())
-    assert {m["name"] for m in doc_tables.BLOCK.finditer(text)} == set(doc_tables.TABLES)
+    names = {m["name"] for m in doc_tables.BLOCK.finditer(text)}
+    assert {n for n in names if not n.startswith(doc_tables.RULE)} == set(doc_tables.TABLES)
+    catalogue = {m["name"] for m in doc_tables.BLOCK.finditer((REPO / "docs" / "claims.md").read_text())}
+    claims = {claim.id for claim in collect(REPO / "claims")}
+    assert catalogue == {doc_tables.RULE + claim for claim in claims}
+
+
+def test_a_rule_block_is_the_claims_rule_as_its_code_writes_it():
+    claim = next(c for c in collect(REPO / "claims") if c.id == "lu-relu-collapse-over-90")
+    block = "<!-- generated: rule-lu-relu-collapse-over-90 -->\nstale words\n<!-- end: rule-lu-relu-collapse-over-90 -->"
+    assert doc_tables.regenerate(block) == block.replace("stale words", f"> **The rule.** {claim.rule.text()}")
 
 
 def test_stability_counts_each_claims_verdicts_over_its_seeds():

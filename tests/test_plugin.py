@@ -16,50 +16,77 @@ RUN_FIELDS = {"seconds", "experiments", "run"}  # what may differ between two ru
 
 CLAIM_TESTS = '''
 import pytest
-from lib.framework.findings import Claim, ClaimRefuted, paper
+from lib.framework.findings import Claim, paper
 from lib.framework.plots import curves
+from lib.framework.rules import deterministic
 import numpy as np
 
-pytestmark = pytest.mark.claims
+RULE = deterministic("the rule, stated first", "a fake check")
+CLAIMS = {name: Claim(f"fake-{name}", "a fake claim", "nowhere", RULE) for name in ("supported", "refuted", "known")}
 
 def make(verdict, name=None):
-    claim = Claim(f"fake-{name or verdict}", "a fake claim", "nowhere", "the rule, stated first")
-    return claim.finding(verdict, f"measured 88.1% for {verdict}", {"rate": {"value": 0.881, "low": 0.86, "high": 0.9, "n": 1000, "confidence": 0.95}},
-                         {"statistic": "binomial"}, {"n": 1000})
+    return CLAIMS[name or verdict].finding(verdict, f"measured 88.1% for {verdict}", {"rate": {"value": 0.881, "low": 0.86, "high": 0.9, "n": 1000, "confidence": 0.95}},
+                                           {"statistic": "binomial"}, {"n": 1000})
 
+@pytest.mark.claim(CLAIMS["supported"])
 def test_supported(finding, artifacts):
-    artifacts.save("fake-supported", "curve", curves({"a": np.ones((2, 3))}, "x", "y", "t"))
+    artifacts.save("curve", curves({"a": np.ones((2, 3))}, "x", "y", "t"))
     supported = make("supported")
     supported.measured["paper"] = paper("over 90%", "a collapse rate", "secondary", "a summary")
     finding.conclude(supported)
 
+@pytest.mark.claim(CLAIMS["refuted"])
 def test_refuted(finding):
     finding.conclude(make("refuted"))
 
-@pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="a refuted claim stays in the suite")
+@pytest.mark.claim(CLAIMS["known"], refuted=True)
 def test_known_refuted(finding):
     finding.conclude(make("refuted", "known"))
 '''
 
 KNOWN_REFUTED = '''
 import pytest
-from lib.framework.findings import Claim, ClaimRefuted
+from lib.framework.findings import Claim
+from lib.framework.rules import deterministic
 
-pytestmark = pytest.mark.claims
-CLAIM = Claim("fake-known", "a fake claim known to be refuted", "nowhere", "the rule, stated first")
-known_refuted = pytest.mark.xfail(strict=True, raises=ClaimRefuted, reason="finding: it does not hold")
+CLAIM = Claim("fake-known", "a fake claim known to be refuted", "nowhere", deterministic("the rule", "a fake check"))
 
-@known_refuted
+@pytest.mark.claim(CLAIM, refuted=True)
 def test_refuted_as_known(finding):
     finding.conclude(CLAIM.finding("refuted", "measured 1%", {}, {}, {}))
 
-@known_refuted
+@pytest.mark.claim(CLAIM, refuted=True)
 def test_crash_inside_a_refuted_claim(finding):
     1 / 0
 
-@known_refuted
+@pytest.mark.claim(CLAIM, refuted=True)
 def test_inconclusive_inside_a_refuted_claim(finding):
     finding.conclude(CLAIM.finding("inconclusive", "undecided at the cap", {}, {}, {}))
+'''
+
+SLOW_CLAIM = '''
+import pytest
+from lib.framework.findings import Claim
+from lib.framework.rules import deterministic
+
+SLOW = Claim("fake-slow", "a long study", "nowhere", deterministic("the rule", "a fake check"), slow=True)
+OTHER = Claim("fake-other", "another claim", "nowhere", deterministic("the rule", "a fake check"))
+
+@pytest.mark.claim(SLOW)
+def test_slow_study(finding):
+    finding.conclude(SLOW.finding("supported", "held", {}, {}, {}))
+
+@pytest.mark.claim(SLOW, control=True)
+def test_control_on_the_studys_data():
+    assert True
+
+@pytest.mark.claim(SLOW, control=True, slow=False)
+def test_control_on_synthetic_data():
+    assert True
+
+@pytest.mark.claim(OTHER)
+def test_other_records_the_wrong_claim(finding):
+    finding.conclude(SLOW.finding("supported", "held", {}, {}, {}))
 '''
 
 
@@ -229,6 +256,34 @@ def test_slow_studies_are_skipped_saying_why_unless_asked_for(pytester):
     skipped.assert_outcomes(skipped=1)
     skipped.stdout.fnmatch_lines(["*a slow study*run it with --claims-slow*"])
     pytester.runpytest_subprocess("--claims-slow").assert_outcomes(passed=1)
+
+
+def test_a_slow_claims_test_and_controls_are_skipped_unless_a_control_needs_no_slow_study(project):
+    project.makepyfile(test_claims=SLOW_CLAIM)
+    default = project.runpytest_subprocess("-rs", "-k", "slow or control")
+    default.assert_outcomes(skipped=2, passed=1)
+    assert default.stdout.str().count("a slow study") == 2
+    project.runpytest_subprocess("--claims-slow", "-k", "slow or control").assert_outcomes(passed=3)
+
+
+def test_a_test_tied_to_one_claim_cannot_record_another(project):
+    project.makepyfile(test_claims=SLOW_CLAIM)
+    result = project.runpytest_subprocess("-k", "wrong_claim")
+    result.assert_outcomes(failed=1)
+    assert "is tied to claim 'fake-other' but recorded a finding of 'fake-slow'" in result.stdout.str()
+
+
+def test_a_refuted_claims_xfail_gives_this_runs_finding_as_its_reason(project):
+    result = project.runpytest_subprocess("-rx", "-k", "known")
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(["XFAIL test_claims.py::test_known_refuted - finding: measured 88.1% for refuted"])
+
+
+def test_the_claim_marker_takes_a_claim(project):
+    project.makepyfile(test_claims="import pytest\n\n@pytest.mark.claim('an id')\ndef test_x():\n    pass\n")
+    result = project.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "pytest.mark.claim takes the test's Claim, not 'an id'" in result.stderr.str()
 
 
 def test_the_plugin_stays_out_of_a_project_that_does_not_configure_it(pytester):

@@ -2,7 +2,8 @@
 
 Each table stands in README.md or docs/*.md between `<!-- generated: NAME -->` and `<!-- end: NAME -->`:
 `results-at-a-glance` and `results` from the reference run's findings (docs/reference/findings.json), `stability`
-from the sweeps' records (docs/stability/*.json). `python -m lib.doc_tables` rewrites every block; `--check` only
+from the sweeps' records (docs/stability/*.json), and `rule-<claim id>` (the catalogue's rules) from the claims'
+Rule objects. `python -m lib.doc_tables` rewrites every block; `--check` only
 lists the blocks that differ from what it would write (exit 1), as tests/test_doc_tables.py does;
 `--reference FILE` first copies a run's findings.json in as the reference; `--screenshot INDEX_HTML` takes
 docs/report.png anew from a run's report, in headless Chromium.
@@ -18,11 +19,14 @@ from collections import Counter
 from pathlib import Path
 
 from lib.framework.atomic import write_text, write_with
+from lib.framework.calibration import collect
 
 PROJECT = Path(__file__).resolve().parents[2]
 REFERENCE = Path("docs/reference/findings.json")
 STABILITY = Path("docs/stability")
-BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S)
+BLOCK = re.compile(r"(<!-- generated: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- end: (?P=name) -->)", re.S)
+CLAIMS = Path("claims")
+RULE = "rule-"  # a block named rule-<claim id>: that claim's rule as its Rule object writes it
 
 
 def reference_findings(project: Path = PROJECT) -> list[dict]:
@@ -69,6 +73,14 @@ def seed_verdicts(record: dict) -> dict:
     return verdicts
 
 
+def rule(claim_id: str, project: Path = PROJECT) -> str:
+    """A claim's rule, as its Rule object writes it for findings, with the figures it states."""
+    claims = {c.id: c for c in collect(project / CLAIMS)}
+    if claim_id not in claims:
+        raise ValueError(f"no claim {claim_id!r} under {project / CLAIMS}; known: {', '.join(sorted(claims))}")
+    return f"> **The rule.** {claims[claim_id].rule.text()}"
+
+
 TABLES = {"results-at-a-glance": results_at_a_glance, "results": results, "stability": stability}
 
 
@@ -80,8 +92,10 @@ def regenerate(text: str, project: Path = PROJECT) -> str:
     """text with every generated block's body written anew."""
     def body(match):
         name = match["name"]
+        if name.startswith(RULE):
+            return f"{match.group(1)}{rule(name.removeprefix(RULE), project)}\n{match.group(4)}"
         if name not in TABLES:
-            raise ValueError(f"unknown generated table {name!r}; known: {', '.join(TABLES)}")
+            raise ValueError(f"unknown generated table {name!r}; known: {', '.join(TABLES)}, {RULE}<claim id>")
         return f"{match.group(1)}{TABLES[name](project)}\n{match.group(4)}"
 
     return BLOCK.sub(body, text)

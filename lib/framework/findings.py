@@ -2,6 +2,7 @@
 import json
 from dataclasses import asdict, dataclass, field
 
+from lib.framework.rules import Rule
 from lib.framework.stats import constant_note
 
 VERDICTS = ("supported", "refuted", "inconclusive")
@@ -26,20 +27,42 @@ class ClaimRefuted(Exception):
 
 @dataclass(frozen=True)
 class Claim:
-    """A claim of docs/claims.md and the verdict rule fixed before anything is measured."""
+    """A claim of docs/claims.md, in its source's words, and its verdict rule, fixed before anything is measured
+    (lib.framework.rules.Rule: the rule's words, its design, its error rates). slow: a long study, skipped unless
+    --claims-slow."""
 
     id: str
     statement: str
     source: str
-    rule: str
-    false_failure: float = 0.0  # P(the test fails while the claim is true), at the margin the rule is designed for
-    false_support: float = 0.0  # P(the test says 'supported' while the claim is false), at the claim's boundary
+    rule: Rule
+    slow: bool = False
+
+    @property
+    def false_failure(self) -> float:
+        """P(the test fails while the claim is true), at the margin the rule is designed for."""
+        return self.rule.false_failure
+
+    @property
+    def false_support(self) -> float:
+        """P(the test says 'supported' while the claim is false), at the claim's boundary."""
+        return self.rule.false_support
 
     def finding(self, verdict: str, summary: str, measured: dict, test: dict, setup: dict, **extra) -> "Finding":
         """The finding of this claim with what was measured."""
         measured, test, setup = (json.loads(json.dumps(d, default=_plain)) for d in (measured, test, setup))
-        return Finding(id=self.id, statement=self.statement, source=self.source, rule=self.rule,
-                       false_failure=self.false_failure, false_support=self.false_support, verdict=verdict, summary=summary, measured=measured, test=test, setup=setup, **extra)
+        return Finding(id=self.id, statement=self.statement, source=self.source, rule=self.rule.text(),
+                       false_failure=self.false_failure, false_support=self.false_support, verdict=verdict,
+                       summary=summary, measured=measured, test=test, setup=setup, **extra)
+
+
+NUMBER = (int, float)
+FIELD_TYPES = {"id": str, "statement": str, "source": str, "rule": str, "verdict": str, "summary": str,
+               "measured": dict, "test": dict, "setup": dict, "false_failure": NUMBER, "false_support": NUMBER,
+               "tables": list, "artifacts": list, "seconds": NUMBER, "experiments": str, "run": dict}
+
+
+def _names(kind) -> str:
+    return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
 
 
 @dataclass
@@ -64,6 +87,9 @@ class Finding:
     run: dict = field(default_factory=dict)  # the run it came from: id, root seed, time, commit, command (lib/framework/record.py)
 
     def __post_init__(self):
+        for name, kind in FIELD_TYPES.items():
+            if not isinstance(getattr(self, name), kind):
+                raise ValueError(f"finding field {name!r} is {type(getattr(self, name)).__name__}, not {_names(kind)}")
         if self.verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {self.verdict!r}; known: {', '.join(VERDICTS)}")
 

@@ -6,7 +6,8 @@ import numpy as np
 from scipy import stats
 
 from lib.framework import error_rates as er
-from lib.framework.calibration import BCA, Part, SIZE
+from lib.framework.calibration import BCA, SIZE
+from lib.framework.rules import Part
 
 
 @functools.cache

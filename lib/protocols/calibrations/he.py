@@ -5,7 +5,8 @@ import numpy as np
 from scipy import stats
 
 from lib.framework import error_rates as er
-from lib.framework.calibration import BINOMIAL, Part, SEED, SIZE, T_NONCENTRAL, calibrates, nuisance
+from lib.framework.calibration import BINOMIAL, SEED, SIZE, T_NONCENTRAL, nuisance
+from lib.framework.rules import Part
 
 
 LN10 = math.log(10)
@@ -18,11 +19,7 @@ EARLIER_BUDGET = (" (from the 790-step budget's reference run, not re-measured o
                   "He net can turn unstable late: these rates are optimistic for it)")
 
 
-@calibrates("he-trains-deep-relu-xavier-stalls",
-            "at Xavier stalled at ln 10, He at a declared 0.25·ln 10 (halfway to 'well below'), and a declared "
-            f"chance of {STALL:g} that a He seed stalls",
-            "at a true mean loss of 0.9·ln 10 (Xavier) or 0.5·ln 10 (He)", slow=True)
-def _deep_relu():
+def deep_relu_errors():
     xavier, xavier_line = nuisance("per-seed SD of Xavier's final loss" + EARLIER_BUDGET, 0.0041443)
     cv, cv_line = nuisance("CV of He's final loss over seeds, held at the design's loss" + EARLIER_BUDGET,
                            0.037418 / 0.26771)
@@ -45,11 +42,7 @@ def converge_misses(whose: str) -> tuple[float, str]:
     return er.t_bound_misses(SEEDS, 0.99, (0.5 * LN10 - design) / (cv * design)), cv_line
 
 
-@calibrates("he-22-layer-both-converge",
-            "at a declared final loss of two thirds of the threshold (ln 10 / 3) for both initializers, He two "
-            f"epochs sooner in every seed, and a declared chance of {STALL:g} that a seed stalls",
-            "at a true mean loss of 0.5·ln 10, or He no sooner than Xavier", slow=True)
-def _he_22():
+def he_22_errors():
     converge, cv_line = converge_misses("(Xavier's too)")
     epochs = np.arange(2, 2 + SEEDS)
     p_value = float(stats.wilcoxon(epochs, epochs + 2, alternative="less").pvalue)
@@ -62,11 +55,7 @@ def _he_22():
     return parts, [cv_line]
 
 
-@calibrates("he-xavier-later-with-depth",
-            "Xavier's epoch rising one per depth step (2 at 14 layers to 6 at 30), each seed off by −1, 0 or +1 at "
-            "random; He at he-22-layer-both-converge's design at every depth",
-            "no association of Xavier's epoch with depth, or He's mean loss at 0.5·ln 10 at one depth", slow=True)
-def _he_depth():
+def he_depth_errors():
     converge, cv_line = converge_misses("(at every depth)")
     rng, draws = np.random.default_rng(np.random.SeedSequence([SEED, 30])), 2000
     depth = np.repeat(np.arange(5), SEEDS)

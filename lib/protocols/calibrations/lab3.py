@@ -6,7 +6,8 @@ import numpy as np
 from scipy import stats
 
 from lib.framework import error_rates as er
-from lib.framework.calibration import Part, SIZE, T_NONCENTRAL, calibrates, nuisance
+from lib.framework.calibration import SIZE, T_NONCENTRAL, nuisance
+from lib.framework.rules import Part
 from lib.framework.sequential import SequentialBandRule
 from lib.protocols.calibrations.common import (INTEGRATED, expect, fixed_point, intervals_apart, lab3_first_variance,
                                               log_band_parts, tanh_variances)
@@ -17,10 +18,7 @@ from lib.protocols.calibrations.common import (INTEGRATED, expect, fixed_point, 
 A_NETWORKS, A_CONFIDENCE = 50, 0.99
 
 
-@calibrates("normal-small-std-tanh-vanishes",
-            "at the small-signal theory's gain of 10σ a layer (0.1 and 0.5)",
-            "at a true per-layer std ratio of 1.1·10σ, the rule's tolerance")
-def _small_std():
+def small_std_errors():
     step, step_line = nuisance("per-network SD of log(std ratio) of one layer step (largest of 8)", 0.034641)
     grad, grad_line = nuisance("per-network SD of log(‖δ_h1‖/‖δ_h5‖) (largest of 2)", 0.061807)
     parts = []
@@ -39,11 +37,7 @@ def tanh_fixed_point_derivative(sigma: float) -> float:
     return 1 - q / gain
 
 
-@calibrates("normal-large-std-tanh-saturates",
-            "at the mean-field fixed point's mean tanh' (0.32 at σ = 0.28, 0.083 at σ = 1.0) in every layer, the "
-            "value the layers approach from the saturated side",
-            "at a true mean tanh' of 1/2 in one layer")
-def _large_std():
+def large_std_errors():
     sds = {0.28: nuisance("per-network SD of mean tanh' at σ = 0.28 (largest layer)", 0.0066749),
            1.0: nuisance("per-network SD of mean tanh' at σ = 1.0 (largest layer)", 0.0016076)}
     parts = []
@@ -54,10 +48,7 @@ def _large_std():
     return parts, [line for _, line in sds.values()]
 
 
-@calibrates("normal-std-sigmoid-vanishes",
-            "at a declared design effect: a ratio of 1/2 over the four layers (a halving) for every σ",
-            "at a true ratio of 1 (no vanishing) for one σ")
-def _sigmoid_vanishes():
+def sigmoid_vanishes_errors():
     spread, spread_line = nuisance("per-network SD of log(spread h5/h1) (largest of 6 σ)", 0.29823)
     grad, grad_line = nuisance("per-network SD of log(‖δ_h1‖/‖δ_h5‖) (largest of 6 σ)", 0.10366)
     parts = [Part("6 σ: spread h5/h1 below 1", 6 * er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, math.log(2) / spread),
@@ -74,11 +65,7 @@ def xavier_tanh_saturation() -> list[float]:
     return [float(np.mean(2 * stats.norm.sf(cut / np.sqrt(v)))) for v in q]
 
 
-@calibrates("xavier-preserves-tanh",
-            "at a declared max/min of √2 (halfway to 2 on the log scale) for the std and the weight gradients, and "
-            "the mean-field saturated share (below 1e-5) in every layer",
-            "at a true max/min of 2, or a saturated share of 1% in one layer")
-def _xavier_tanh():
+def xavier_tanh_errors():
     spread, spread_line = nuisance("per-network SD of log(std max/min)", 0.044315)
     grads, grads_line = nuisance("per-network SD of log(weight-gradient max/min)", 0.059469)
     cv, cv_line = nuisance("coefficient of variation of the saturated share over networks (h1), held at the theory's "
@@ -102,12 +89,7 @@ def sigmoid_fixed_point_saturation(sigma: float) -> float:
     return float(2 * stats.norm.sf(math.log(99) / math.sqrt(q)))
 
 
-@calibrates("xavier-helps-sigmoid",
-            "at a declared h5 spread under Xavier twice σ = 0.01's and σ = 0.05's (theory puts it far higher: "
-            "sigmoid'(0)·√(100·Var W) is 1/4 a layer under Xavier, 1/8 and 1/40 under σ = 0.05 and 0.01), and the "
-            "mean-field saturated shares at h5 (about 0 under Xavier, 0.5 under σ = 1)",
-            "at a Xavier h5 spread equal to a small σ's, or a saturated share equal to σ = 1's")
-def _xavier_sigmoid():
+def xavier_sigmoid_errors():
     cv_x, line_x = nuisance("CV of Xavier's h5 spread over networks", 0.036082)
     cv_1, line_1 = nuisance("CV of σ = 0.01's h5 spread", 0.28942)
     cv_5, line_5 = nuisance("CV of σ = 0.05's h5 spread", 0.040921)
@@ -125,10 +107,7 @@ def _xavier_sigmoid():
     return parts, [line_x, line_1, line_5, line_sat]
 
 
-@calibrates("he-preserves-relu",
-            "at the theory's gains of 1 (He) and 1/2 (Xavier)",
-            "at a true gain on the ±10% band's edge (0.9 or 1.1 times the theory's)")
-def _he_relu():
+def he_relu_errors():
     he, he_line = nuisance("per-network SD of log gain under He (delta method over 50 networks)", 0.075313)
     xavier, xavier_line = nuisance("per-network SD of log gain under Xavier (delta method)", 0.077187)
     parts = [log_band_parts("He: gain inside 1 ± 10%", A_NETWORKS, A_CONFIDENCE, 1.0, 0.9, 1.1, he),
@@ -136,10 +115,7 @@ def _he_relu():
     return parts, [he_line, xavier_line]
 
 
-@calibrates("relu-std-sweep",
-            "at the theory's gains 100·σ²/2 (0.5, 0.98, 3.92)",
-            "at a true gain on an edge of the band [0.9, 1.1]")
-def _relu_sweep():
+def relu_sweep_errors():
     sds = {0.10: nuisance("per-network SD of log gain at σ = 0.10 (delta method)", 0.10445),
            0.14: nuisance("per-network SD of log gain at σ = 0.14", 0.083722),
            0.28: nuisance("per-network SD of log gain at σ = 0.28", 0.090190)}
@@ -178,11 +154,7 @@ def band_rule_errors(rule: SequentialBandRule, gain: float, sd: float) -> tuple[
     return min(1.0, refuted + short), min(1.0, support)
 
 
-@calibrates("glorot-standard-init-backprop-shrinks",
-            "at the mean-field gains on these digits, 0.575 (standard) and 0.9045 (normalized: tanh's curvature; "
-            "the linear regime says √(1/3) and 1)",
-            "at a true gain of 0.9 for either part")
-def _glorot_backprop():
+def glorot_backprop_errors():
     standard_sd, standard_line = nuisance("per-network SD of log gain, standard init (50 networks)", 0.011859)
     normalized_sd, normalized_line = nuisance("per-network SD of log gain, normalized init (largest block)", 0.015638)
     level = SequentialBandRule(0.9, 1.1, stages=(50, 200, 800), alpha=0.01)

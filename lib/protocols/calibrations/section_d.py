@@ -3,7 +3,8 @@
 import numpy as np
 
 from lib.framework import error_rates as er
-from lib.framework.calibration import Part, SIZE, T_NONCENTRAL, band_misses, calibrates, nuisance
+from lib.framework.calibration import SIZE, T_NONCENTRAL, band_misses, nuisance
+from lib.framework.rules import Part
 from lib.protocols.calibrations.common import expect, log_band_parts
 
 
@@ -25,11 +26,7 @@ def selu_layer_32(weight_gain: float, start_second_moment: float, activation=sel
     return mean, float(expect(lambda z: activation(z) ** 2, q)) - mean**2
 
 
-@calibrates("selu-self-normalizes",
-            "at the fixed point (0, 1) for SELU + LeCun, the mean-field layer-32 moments for SELU + He and ReLU + "
-            "LeCun",
-            "at a moment on its band's edge (SELU + LeCun), or both moments of a contrast on their edges")
-def _selu():
+def selu_errors():
     mean_sd, mean_line = nuisance("per-network SD of SELU + LeCun's layer-32 mean (larger start)", 0.067021)
     var_sd, var_line = nuisance("per-network SD of SELU + LeCun's layer-32 variance (larger start)", 0.10478)
     he_cv, he_line = nuisance("CV of SELU + He's layer-32 mean over networks (larger start)", 0.50559)
@@ -51,11 +48,7 @@ def _selu():
 
 # --- section D: PyTorch's default init (claims/test_torch_default.py: 300 networks, 99% BCa) ---------
 
-@calibrates("pytorch-default-init-shrinks-relu",
-            "at the theory's gain of 1/6, a ratio of 1 to the bias recursion, and our copy of the rule identical to "
-            "nn.Linear's",
-            "at a true gain or ratio on its ±10% band's edge")
-def _torch_default():
+def torch_default_errors():
     gain, gain_line = nuisance("per-network SD of log gain, backed out of the BCa interval (t, 300 networks)", 0.088862)
     ratio, ratio_line = nuisance("per-network SD of log(h5 / recursion), backed out of the BCa interval", 0.17822)
     parts = [log_band_parts("gain inside 1/6 ± 10%", 300, 0.99, 1 / 6, 0.9 / 6, 1.1 / 6, gain),

@@ -5,7 +5,8 @@ import numpy as np
 from scipy import stats
 
 from lib.framework import error_rates as er
-from lib.framework.calibration import BINOMIAL, DETERMINISTIC, Part, SEED, SIZE, T_NONCENTRAL, calibrates, nuisance
+from lib.framework.calibration import BINOMIAL, DETERMINISTIC, SEED, SIZE, T_NONCENTRAL, nuisance
+from lib.framework.rules import Part
 from lib.protocols.calibrations.common import INTEGRATED, intervals_apart
 
 
@@ -15,16 +16,9 @@ def deterministic_claim():
     return [Part("property on a fixed grid and derandomized examples", 0.0, 0.0, DETERMINISTIC)], []
 
 
-for _claim in ("sigmoid-derivative-matches-autograd", "sigmoid-saturates", "tanh-saturates-too",
-               "relu-gradient-is-zero-or-one"):
-    calibrates(_claim, "deterministic: a fixed grid and derandomized examples", "")(deterministic_claim)
 
 
-@calibrates("sigmoid-not-zero-centred",
-            "at tanh's mixed-sign chance of at least 1/2 a case (flipping one h1 unit's weights makes its two outputs "
-            "differ in sign as often as agree), the sigmoid property deterministic",
-            "at a tanh that never shows mixed signs (the sigmoid property deterministic)")
-def _not_zero_centred():
+def not_zero_centred_errors():
     return [Part("sigmoid property (derandomized examples)", 0.0, 0.0, DETERMINISTIC),
             Part("some tanh case of 2,000 has mixed signs", 0.5**2000, 0.0, BINOMIAL)], []
 
@@ -32,11 +26,7 @@ def _not_zero_centred():
 W10 = 2000
 
 
-@calibrates("week10-sigmoid-gradients-vanish",
-            "at a declared sigmoid ratio s_l/s_(l+1) of 1/2, tanh's s1/s4 twice sigmoid's (theory: tanh'(0)/σ'(0) = 4 "
-            "a layer), and a ReLU exact-zero share of 1/4 (a zero-bias unit is off on about half its inputs)",
-            "at a true ratio of 1, tanh's s1/s4 equal to sigmoid's, or no exact zeros")
-def _w10_vanish():
+def w10_vanish_errors():
     step, step_line = nuisance("per-init SD of log(s_l/s_(l+1)), sigmoid (largest step)", 0.56801)
     sig, sig_line = nuisance("per-init SD of log(s1/s4), sigmoid", 0.74997)
     tanh, tanh_line = nuisance("per-init SD of log(s1/s4), tanh", 0.84500)
@@ -50,10 +40,7 @@ def _w10_vanish():
     return parts, [step_line, sig_line, tanh_line]
 
 
-@calibrates("week10-glorot-vs-uniform",
-            "at a true evenness gain of 2·log 2 for each activation",
-            "at a true evenness gain of log 2 and a scale change of log 2 for one activation")
-def _w10_glorot():
+def w10_glorot_errors():
     ses = {a: nuisance(f"SE of the {a} evenness gain, backed out of its 99% BCa interval", raw)
            for a, raw in (("sigmoid", 0.030474), ("tanh", 0.019692), ("relu", 0.032196))}
     scale_se = max(nuisance(f"SE of the {a} scale change", raw)[0] for a, raw in (("sigmoid", 0.014946),
@@ -78,11 +65,7 @@ def uniform_saturated_share(fan_in: int, draws: int = 20_000) -> float:
     return float(np.mean(2 * stats.norm.sf(math.atanh(0.99) / norms)))
 
 
-@calibrates("uniform-init-saturates-wide-tanh",
-            "at the theory's U(−1, 1) curve E[2Φ(−atanh 0.99 / ‖w‖)] and Glorot's share flat (the claim's words: "
-            "ratio 1 at every fan-in)",
-            "at equal U(−1, 1) shares at fan-in 2 and 1,000, or a Glorot ratio of 2 or 1/2")
-def _wide_tanh():
+def wide_tanh_errors():
     sd, sd_line = nuisance("per-init SD of the U(−1, 1) share (largest fan-in)", 0.02739)
     sd_2, sd_2_line = nuisance("per-init SD of the U(−1, 1) share at fan-in 2", 0.00585)
     sd_1000, sd_1000_line = nuisance("per-init SD of the U(−1, 1) share at fan-in 1,000", 0.01418)
