@@ -33,8 +33,8 @@ def fill(folder: Path, count: int, kind: str = "toy") -> list[Path]:
     cache = ExperimentCache(folder)
     for n in range(count):
         cache.load_or_compute(kind, {"n": n}, "lib.framework.naming", lambda: {"x": np.zeros(1000)})
-    paths = [e.stem.with_suffix(".npz") for e in sorted(entries(folder), key=lambda e: json.loads(
-        e.stem.with_suffix(".json").read_text())["key"]["n"])]
+    key = lambda entry: json.loads(json.loads(entry.stem.with_suffix(".json").read_text())["key"])["key"]["n"]
+    paths = [e.stem.with_suffix(".npz") for e in sorted(entries(folder), key=key)]
     for n, path in enumerate(paths):
         os.utime(path, (1e9 + n, 1e9 + n))
     return paths

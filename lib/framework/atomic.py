@@ -7,6 +7,15 @@ from typing import Callable
 import numpy as np
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()  # a file written here gets the permissions the user's umask gives any new file
+
+
 def write_with(path: Path, write: Callable) -> None:
     """write(binary stream) into a temporary file beside path, then rename it over path: never half a file."""
     path = Path(path)
@@ -15,6 +24,7 @@ def write_with(path: Path, write: Callable) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
+        os.chmod(temporary, 0o666 & ~UMASK)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -23,6 +33,10 @@ def write_with(path: Path, write: Callable) -> None:
 
 def write_text(path: Path, text: str) -> None:
     write_with(path, lambda stream: stream.write(text.encode()))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    write_with(path, lambda stream: stream.write(data))
 
 
 def write_arrays(path: Path, **arrays) -> None:

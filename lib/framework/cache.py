@@ -4,14 +4,16 @@ An entry is `<folder>/<kind>/<digest>.npz` (the arrays) beside `<digest>.json` (
 key holds the experiment's protocol and seeds, the device, the versions of Python and of every package its code
 imports (torch, numba, scipy, ...), and a hash of the source of every `lib/` module the experiment runs through, so editing that code
 invalidates the entry. Entries are written atomically (a temporary file and a rename) under a file lock
-(filelock), so two xdist workers that need one experiment compute it once; an entry that cannot be read back
-whole is computed again and replaced. Every result is also kept in memory for the rest of the process.
+(filelock), so two xdist workers that need one experiment compute it once. Each entry's key file holds the sha256
+of its arrays' bytes, checked on every read: an entry that fails the check is set aside (one warning naming it) and
+computed again, never served. The folder is tagged as a cache (lib.framework.cache_folder). Every result is also kept in memory for the rest of the process.
 Serving or writing an entry marks it used (its npz's modification time), so `lib.framework.cache_limit` can keep the
 cache within a size by removing the least recently used; `python -m lib.cache` prints its size per kind.
 """
 import ast
 import functools
 import hashlib
+import io
 import json
 import os
 import platform
@@ -27,7 +29,8 @@ import numpy as np
 from filelock import FileLock
 
 from lib.framework import progress
-from lib.framework.atomic import write_arrays, write_text
+from lib.framework.atomic import write_bytes, write_text
+from lib.framework.cache_folder import claim, key_digest
 
 PROJECT = Path(__file__).resolve().parents[2]
 Arrays = dict[str, np.ndarray]
@@ -135,6 +138,10 @@ class ExperimentCache:
     memory: dict = field(default_factory=dict)
     log: list = field(default_factory=list)  # (kind, "cache" | "computed") per experiment asked for, in order
 
+    def __post_init__(self):
+        if self.folder is not None:
+            self.folder = claim(self.folder)  # a one-line ValueError for a folder that is not a cache
+
     def load_or_compute(self, kind: str, key: dict, module: str, compute: Callable[[], Arrays],
                         label: str = "", remember: bool = True) -> Arrays:
         """The experiment's arrays; remember False: not held in memory for the rest of the process (a long
@@ -156,25 +163,26 @@ class ExperimentCache:
         """Whether load_or_compute would serve this experiment without computing it."""
         text, digest = self._identity(kind, key, module)
         stem = None if self.folder is None else self.folder / kind / digest
-        return digest in self.memory or (stem is not None and read_entry(stem.with_suffix(".npz"), text) is not None)
+        return digest in self.memory or (stem is not None and read_entry(stem.with_suffix(".npz"), text)[0] is not None)
 
     @staticmethod
     def _identity(kind: str, key: dict, module: str) -> tuple[str, str]:
         """The experiment's full key as text (its kind, key, library versions and code) and that text's digest."""
         full_key = {"kind": kind, "key": key, "versions": versions(module), "source": source_hash(module)}
         text = json.dumps(full_key, sort_keys=True, default=str)
-        return text, hashlib.sha256(text.encode()).hexdigest()[:32]
+        return text, key_digest(text)
 
     def _from_disk(self, stem: Path, key_text: str, compute) -> tuple[Arrays, str]:
         stem.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(str(stem) + ".lock"):
-            arrays = read_entry(stem.with_suffix(".npz"), key_text)
+            arrays, problem = read_entry(stem.with_suffix(".npz"), key_text)
             if arrays is not None:
                 _mark_used(stem.with_suffix(".npz"))
                 return arrays, "cache"
+            if problem is not None:
+                _set_aside(stem, problem)
             arrays = compute()
-            write_arrays(stem.with_suffix(".npz"), __key__=np.array(key_text), **arrays)
-            write_text(stem.with_suffix(".json"), key_text)
+            write_entry(stem, key_text, arrays)
             return arrays, "computed"
 
     def origin_since(self, mark: int) -> str:
@@ -204,17 +212,42 @@ def _reported(compute, name: str):
     return run
 
 
-def read_entry(path: Path, key_text: str) -> Arrays | None:
-    """The arrays stored at path if the entry is whole and holds key_text; None (with a warning if damaged)."""
-    if not path.exists():
-        return None
-    try:
-        with np.load(path, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-        if str(arrays.pop("__key__")) != key_text:
-            raise ValueError("its key does not match its name")
-        return arrays
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        warnings.warn(f"experiment cache entry {path} is damaged ({error}); computing it again", stacklevel=2)
-        return None
+def write_entry(stem: Path, key_text: str, arrays: Arrays) -> None:
+    """The arrays at <stem>.npz, then their key and the npz's sha256 at <stem>.json, each written atomically: the
+    key file is written last, so an entry without it is never taken for a whole one."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    payload = buffer.getvalue()
+    write_bytes(stem.with_suffix(".npz"), payload)
+    write_text(stem.with_suffix(".json"), json.dumps({"key": key_text, "sha256": hashlib.sha256(payload).hexdigest()}))
 
+
+def read_entry(path: Path, key_text: str) -> tuple[Arrays | None, str | None]:
+    """(the arrays stored at path, None) if the entry is whole: its key file holds key_text and the sha256 of the
+    bytes read; (None, None) if there is no entry; (None, what is wrong) if there is a damaged one."""
+    if not path.exists():
+        return None, None
+    try:
+        payload = path.read_bytes()
+        sidecar = json.loads(path.with_suffix(".json").read_text())
+        if not isinstance(sidecar, dict) or sidecar.get("key") != key_text:
+            return None, "its key file does not hold its key"
+        if sidecar.get("sha256") != hashlib.sha256(payload).hexdigest():
+            return None, "its content does not match its digest"
+        with np.load(io.BytesIO(payload), allow_pickle=False) as stored:
+            return {name: stored[name] for name in stored.files}, None
+    except FileNotFoundError:
+        return None, "its key file is missing"
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        return None, f"{type(error).__name__}: {str(error)[:80]}"
+
+
+def _set_aside(stem: Path, problem: str) -> None:
+    """Move a damaged entry out of the way (as <digest>.damaged.npz and .json), saying so in one line."""
+    for suffix in (".npz", ".json"):
+        try:
+            stem.with_suffix(suffix).replace(stem.with_name(f"{stem.name}.damaged{suffix}"))
+        except FileNotFoundError:
+            pass
+    warnings.warn(f"experiment cache entry {stem.with_suffix('.npz')} is damaged ({problem}); set aside as "
+                  f"{stem.name}.damaged.npz and computed again", stacklevel=3)

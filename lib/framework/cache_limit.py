@@ -1,9 +1,12 @@
 """The experiment cache kept within a size: what it holds per kind, and least-recently-used entries removed.
 
-An entry is `<folder>/<kind>/<digest>.npz` beside its key `<digest>.json` (lib/framework/cache.py); its last use is the
-npz's modification time, which the cache sets each time it serves or writes the entry. Pruning removes
-whole entries, oldest use first, until the folder fits, never one used since `keep_since` (the current run)
-nor one another process holds the lock of. Empty `.lock` files stay: removing a lock another process may be
+It works only in a folder tagged as an experiment cache, and only on what the cache wrote there
+(lib.framework.cache_folder): a folder of other files is refused in one line and left untouched. An entry is
+`<folder>/<kind>/<digest>.npz` beside its key `<digest>.json` (lib/framework/cache.py); its last use is the
+npz's modification time, which the cache sets each time it serves or writes the entry. Pruning first removes the
+debris that no process owns (temporary files of killed writes, entries set aside as damaged), then whole entries,
+oldest use first, until the folder fits, never one used since `keep_since` (the current run) nor one another process
+holds the lock of. Debris counts toward the size. Empty `.lock` files stay: removing a lock another process may be
 waiting on would let two processes compute one entry.
 
 `python -m lib.cache [--cache DIR] [--prune SIZE]` prints the size per kind, and prunes on request.
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+from lib.framework.cache_folder import DEBRIS, entry_sidecar, require
 
 UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -48,25 +53,44 @@ class Entry:
 
 
 def entries(folder: Path) -> list[Entry]:
-    """Every whole entry under folder, least recently used first."""
+    """Every whole entry the cache wrote under folder, least recently used first."""
     found = []
     for npz in Path(folder).glob("*/*.npz"):
-        key = npz.with_suffix(".json")
+        if entry_sidecar(npz) is None:
+            continue
         try:
             stat = npz.stat()
-            size = stat.st_size + (key.stat().st_size if key.exists() else 0)
+            size = stat.st_size + npz.with_suffix(".json").stat().st_size
         except FileNotFoundError:  # removed by another process meanwhile
             continue
         found.append(Entry(npz.parent.name, npz.with_suffix(""), size, stat.st_mtime))
     return sorted(found, key=lambda entry: (entry.last_used, str(entry.stem)))
 
 
+def debris(folder: Path) -> list[Entry]:
+    """What the cache left that is not an entry: temporary files of writes in progress or killed, and entries set
+    aside as damaged; each with the stem of the entry it belongs to, whose lock tells whether a process owns it."""
+    found = []
+    for path in Path(folder).glob("*/*"):
+        match = DEBRIS.match(path.name)
+        if match is None:
+            continue
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        found.append(Entry(path.parent.name, path.parent / match["digest"], stat.st_size, stat.st_mtime))
+    return found
+
+
 def size_per_kind(folder: Path) -> dict[str, tuple[int, int]]:
-    """kind -> (entries, bytes)."""
+    """kind -> (entries, bytes), debris counted in bytes."""
     totals = defaultdict(lambda: [0, 0])
     for entry in entries(folder):
         totals[entry.kind][0] += 1
         totals[entry.kind][1] += entry.size
+    for piece in debris(folder):
+        totals[piece.kind][1] += piece.size
     return {kind: tuple(counts) for kind, counts in sorted(totals.items())}
 
 
@@ -79,9 +103,12 @@ class Pruned:
 
 
 def prune(folder: Path, max_bytes: int, keep_since: float = float("inf")) -> Pruned:
-    """Remove least-recently-used entries until the entries fit in max_bytes; never one used at or after keep_since."""
+    """Remove the debris no process owns, then least-recently-used entries until the cache fits in max_bytes; never an
+    entry used at or after keep_since. A one-line ValueError for a folder that is not an experiment cache."""
+    require(folder)
+    left_debris = sum(piece.size for piece in debris(folder) if not _remove_debris(piece))
     found = entries(folder)
-    total = sum(entry.size for entry in found)
+    total = sum(entry.size for entry in found) + left_debris
     removed = freed = kept = 0
     for entry in found:
         if total <= max_bytes:
@@ -91,6 +118,18 @@ def prune(folder: Path, max_bytes: int, keep_since: float = float("inf")) -> Pru
             continue
         removed, freed, total = removed + 1, freed + entry.size, total - entry.size
     return Pruned(removed, freed, total, kept)
+
+
+def _remove_debris(piece: Entry) -> bool:
+    """Delete a piece of debris unless a process holds its entry's lock (a write in progress); whether it went."""
+    try:
+        with FileLock(str(piece.stem) + ".lock", timeout=0):
+            for path in piece.stem.parent.glob(f"*{piece.stem.name}.*"):
+                if DEBRIS.match(path.name):
+                    path.unlink(missing_ok=True)
+    except Timeout:
+        return False
+    return True
 
 
 def _remove(entry: Entry) -> bool:
@@ -125,6 +164,7 @@ def main(argv=None) -> int:
         parser.error(f"cache folder {args.cache!r} does not exist")
     try:
         cap = parse_size(args.prune) if args.prune is not None else None
+        require(folder)
     except ValueError as error:
         parser.error(str(error))
     if cap is not None:
