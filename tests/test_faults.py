@@ -173,6 +173,15 @@ def test_a_record_of_the_wrong_shape_is_set_aside_with_one_warning_and_the_repor
     assert json.loads((project.path / "out" / "findings.json").read_text())["findings"][0]["id"] == "fake-supported"
 
 
+def test_a_killed_record_writes_temporary_files_go_with_the_next_run(project):
+    (project.path / "out").mkdir()
+    left = [project.path / "out" / f".{name}.k1llwr" for name in ("findings.json", "FINDINGS.md", "index.html")]
+    for path in left:
+        path.write_text("half a file")
+    project.runpytest_subprocess().assert_outcomes(passed=1)
+    assert not any(path.exists() for path in left) and (project.path / "out" / "FINDINGS.md").exists()
+
+
 def test_a_full_disk_ends_the_run_with_one_line_and_the_findings_in_the_summary(project):
     project.makeconftest("import errno\nimport lib.framework.record_update as record_update\n\n"
                          "def no_space(path, text):\n    raise OSError(errno.ENOSPC, 'No space left on device')\n\n"
