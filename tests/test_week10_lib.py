@@ -4,7 +4,7 @@ import math
 import numpy as np
 import torch
 
-from lib.protocols.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, saturated_share, week10_mlp
+from lib.protocols.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, tanh_shares, week10_mlp
 
 
 def test_generate_data_follows_the_course_helper():
@@ -39,7 +39,16 @@ def test_my_sigmoid_and_its_derivative():
 
 def test_saturated_share_follows_the_gaussian_tail():
     """U(−1, 1) with fan-in 300: z ~ N(0, 300/3), so P(|tanh z| > 0.99) = P(|z| > atanh 0.99)."""
-    share = saturated_share("uniform", 300, 200, torch.Generator().manual_seed(0)).mean()
+    share = tanh_shares("uniform", 300, 200, torch.Generator().manual_seed(0))["saturated"].mean()
     expected = math.erfc(math.atanh(0.99) / math.sqrt(2 * 100))
     assert abs(share - expected) < 0.02
-    assert np.all(saturated_share("glorot_normal", 300, 50, torch.Generator().manual_seed(1)) < 0.1)
+    assert np.all(tanh_shares("glorot_normal", 300, 50, torch.Generator().manual_seed(1))["saturated"] < 0.1)
+
+
+def test_the_centre_share_follows_the_gaussian_and_a_scale_moves_it():
+    """Glorot normal on a square layer of 300: z ~ N(0, 1) nearly, so the share with tanh' ≥ 1/2 is
+    2Φ(atanh(1/√2)) − 1 = 0.622; weights times 1.4 give 2Φ(atanh(1/√2)/1.4) − 1 = 0.471."""
+    theory = lambda scale: math.erf(math.atanh(1 / math.sqrt(2)) / scale / math.sqrt(2))
+    for scale in (1.0, 1.4):
+        share = tanh_shares("glorot_normal", 300, 200, torch.Generator().manual_seed(2), scale=scale)["centre"].mean()
+        assert abs(share - theory(scale)) < 0.01

@@ -54,7 +54,9 @@ def stability(project: Path = PROJECT) -> str:
         record = json.loads(path.read_text())
         verdicts = seed_verdicts(record)
         seeds = sorted({seed for claim in verdicts.values() for seed in claim}, key=int)
-        rows = [[f"`{claim}`", *(str(Counter(by_seed.values())[v]) for v in ("supported", "refuted", "inconclusive")),
+        superseded = record.get("superseded", {})  # claims whose rule changed after the sweep
+        label = lambda claim: f"`{claim}`" + (" (an earlier rule)" if claim in superseded else "")
+        rows = [[label(claim), *(str(Counter(by_seed.values())[v]) for v in ("supported", "refuted", "inconclusive")),
                  "yes" if len(set(by_seed.values())) == 1 else "**no**"] for claim, by_seed in sorted(verdicts.items())]
         parts.append(f"**`{path.relative_to(project).as_posix()}`**: root seeds {_ranges(seeds)}; "
                      f"`{_command(record)}`\n\n"

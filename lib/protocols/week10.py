@@ -62,20 +62,27 @@ def per_sample_weight_gradients(net: StackedMLP, x: torch.Tensor, y: torch.Tenso
     return [torch.einsum("kni,knj->knij", a, z.grad) for a, z in zip(inputs, pre)]
 
 
-def saturated_share(init: str, fan_in: int, inits: int, generator: torch.Generator, units: int = 8,
-                    samples: int = 64) -> np.ndarray:
-    """Per initialization, the share of tanh units with |a| > 0.99 in a layer of width fan_in fed by fan_in
-    unit-variance inputs (Week10 2.7); `units` of its fan_in columns are drawn, each column being iid."""
+CENTRE = math.atanh(1 / math.sqrt(2))  # |z| below it: tanh'(z) ≥ 1/2, half the gradient's largest value
+
+
+def tanh_shares(init: str, fan_in: int, inits: int, generator: torch.Generator, units: int = 8, samples: int = 64,
+                scale: float = 1.0, growth: float = 0.0) -> dict[str, np.ndarray]:
+    """Per initialization, the share of tanh units saturated (|a| > 0.99) and in the centre range (tanh' ≥ 1/2) in a
+    square layer of width fan_in fed by fan_in unit-variance inputs (Week10 2.7); `units` of its fan_in columns are
+    drawn, each column being iid. scale and growth (controls): the weights times scale · fan_in**growth."""
     x = torch.randn(inits, samples, fan_in, generator=generator)
-    w = week10_init(init)((inits, fan_in, units), fan_in, fan_in, generator)
-    return (torch.tanh(torch.bmm(x, w)).abs() > 0.99).float().mean(dim=(1, 2)).numpy()
+    w = week10_init(init)((inits, fan_in, units), fan_in, fan_in, generator) * (scale * fan_in**growth)
+    z = torch.bmm(x, w)
+    return {"saturated": (torch.tanh(z).abs() > 0.99).float().mean(dim=(1, 2)).numpy(),
+            "centre": (z.abs() <= CENTRE).float().mean(dim=(1, 2)).numpy()}
 
 
-def saturated_share_cached(cache: ExperimentCache, init: str, fan_in: int, inits: int, seed: int) -> np.ndarray:
-    """saturated_share through the experiment cache, its generator seeded with seed."""
-    key = {"init": init, "fan_in": fan_in, "inits": inits, "seed": seed}
-    compute = lambda: {"share": saturated_share(init, fan_in, inits, torch.Generator().manual_seed(seed))}
-    return cache.load_or_compute("week10-saturation", key, __name__, compute)["share"]
+def tanh_shares_cached(cache: ExperimentCache, init: str, fan_in: int, inits: int, seed: int, scale: float = 1.0,
+                       growth: float = 0.0) -> dict[str, np.ndarray]:
+    """tanh_shares through the experiment cache, its generator seeded with seed."""
+    key = {"init": init, "fan_in": fan_in, "inits": inits, "seed": seed, "scale": scale, "growth": growth}
+    compute = lambda: tanh_shares(init, fan_in, inits, torch.Generator().manual_seed(seed), scale=scale, growth=growth)
+    return cache.load_or_compute("week10-tanh-shares", key, __name__, compute)
 
 
 def gradient_spread(gradients: list[torch.Tensor]) -> np.ndarray:
