@@ -94,7 +94,7 @@ def test_an_unknown_device_stops_a_pytest_run_with_a_usage_error(tmp_path):
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     with pytest.raises(ValueError) as error:
         parse_device("mps")  # what this machine accepts, as the plugin's run saw it
-    assert lines == [f"ERROR: {error.value}"]
+    assert lines == [f"ERROR: --claims-device: {error.value}"]  # the flag it came from, then the value's error
     assert not (tmp_path / "cache").exists()
 
 
