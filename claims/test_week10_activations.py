@@ -21,13 +21,15 @@ from claims.week10_common import (
 )
 from lib.framework import plots
 from lib.framework.findings import Claim
-from lib.framework.rules import ERRORS, Rule
+from lib.framework.rules import ERRORS, Rule, deterministic
 from lib.framework.seeding import seed_for
 from lib.framework.stats import rate_interval
 from lib.nets.activations import get_activation, identity
 from lib.nets.ensemble import StackedMLP
-from lib.protocols.calibrations.week10 import deterministic_claim, not_zero_centred_errors
+from lib.protocols.calibrations.week10 import not_zero_centred_errors
 from lib.protocols.week10 import generate_data, my_sigmoid, my_sigmoid_grad, per_sample_weight_gradients, week10_mlp
+
+FIXED = "a fixed grid and derandomized examples"  # what decides a property claim: no chance is left
 
 
 # --- sigmoid-derivative-matches-autograd --------------------------------------------------------
@@ -36,13 +38,10 @@ DERIVATIVE = Claim(
     "sigmoid-derivative-matches-autograd",
     "σ'(x) = σ(x)(1 − σ(x)) agrees with autograd everywhere (property test)",
     "Week10 1.2–1.3",
-    Rule(
+    deterministic(
         "for every generated float64 vector x with |x| ≤ 700 (exp(−x) finite), my_sigmoid_grad(my_sigmoid(x)) equals "
         "torch.autograd's derivative of my_sigmoid to float64 rounding: absolute difference ≤ 1e-15. " + ERRORS,
-        design="deterministic: a fixed grid and derandomized examples",
-        boundary="",
-        errors=deterministic_claim,
-        stated=(0.0, 0.0),
+        FIXED,
     ),
 )
 
@@ -87,13 +86,10 @@ SIGMOID_SATURATES = Claim(
     "sigmoid-saturates",
     "σ' ≤ 1/4 with the maximum at 0, and σ' → 0 for large |x|",
     "Week10 2.1",
-    Rule(
+    deterministic(
         "for every generated float64 pair x1, x2 in [−1000, 1000]: σ'(x) ≤ 1/4 = σ'(0); |x1| ≤ |x2| ⇒ σ'(x1) ≥ σ'(x2); "
         "and σ'(x) ≤ e^−|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). " + ERRORS,
-        design="deterministic: a fixed grid and derandomized examples",
-        boundary="",
-        errors=deterministic_claim,
-        stated=(0.0, 0.0),
+        FIXED,
     ),
 )
 ENVELOPES = {"sigmoid": lambda r: torch.exp(-r), "tanh": lambda r: 4 * torch.exp(-2 * r)}
@@ -145,14 +141,11 @@ TANH_SATURATES = Claim(
     "tanh-saturates-too",
     "tanh is zero-centred but its derivative also vanishes for large |x|",
     "Week10 2.3",
-    Rule(
+    deterministic(
         "for every generated float64 pair: tanh(−x) = −tanh(x) and tanh(0) = 0; tanh'(x) ≤ 1 = tanh'(0); |x1| ≤ |x2| ⇒ "
         "tanh'(x1) ≥ tanh'(x2); and tanh'(x) ≤ 4e^−2|x|, which tends to 0 (the last two up to float64 rounding, 1e-15). "
         + ERRORS,
-        design="deterministic: a fixed grid and derandomized examples",
-        boundary="",
-        errors=deterministic_claim,
-        stated=(0.0, 0.0),
+        FIXED,
     ),
 )
 
@@ -184,13 +177,10 @@ RELU_GRADIENT = Claim(
     "relu-gradient-is-zero-or-one",
     "ReLU passes gradient 1 for positive inputs and exactly 0 for negative ones (dead units)",
     "Week10 2.5",
-    Rule(
+    deterministic(
         "for every generated float32 vector without zeros, autograd's derivative of ReLU is exactly 1 where x > 0 and "
         "exactly 0 where x < 0. " + ERRORS,
-        design="deterministic: a fixed grid and derandomized examples",
-        boundary="",
-        errors=deterministic_claim,
-        stated=(0.0, 0.0),
+        FIXED,
     ),
 )
 

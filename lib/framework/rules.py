@@ -70,7 +70,7 @@ class Rule:
 def deterministic(words: str, why: str) -> Rule:
     """A rule with no chance in it (a fixed grid, derandomized examples, an exact computation): both figures 0."""
     parts = [Part(why, 0.0, 0.0, f"deterministic: {why}")]
-    return Rule(words, f"({why})", "", lambda: (parts, []), (0.0, 0.0))
+    return Rule(words, f"deterministic: {why}", "", lambda: (parts, []), (0.0, 0.0))
 
 
 def round_up(value: float, digits: int = 1) -> float:

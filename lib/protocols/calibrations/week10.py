@@ -12,10 +12,6 @@ from lib.protocols.calibrations.common import INTEGRATED, intervals_apart
 
 # --- family C: Week10 (claims/test_week10_*.py) ----------------------------------------------------
 
-def deterministic_claim():
-    return [Part("property on a fixed grid and derandomized examples", 0.0, 0.0, DETERMINISTIC)], []
-
-
 
 
 def not_zero_centred_errors():
