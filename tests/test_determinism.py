@@ -99,6 +99,12 @@ def compare(first: dict, second: dict, ids) -> list[str]:
     return [f"{claim}{d}" for claim in sorted(ids) for d in differences(first.get(claim), second.get(claim))]
 
 
+# The AVX2 run: the dying-ReLU engine's module, whose order of operations is written out (the same bits under AVX2 and
+# AVX-512). Claims through torch's float64 BLAS are not: its AVX2 and AVX-512 kernels sum in different orders on some
+# CPUs (an Intel Xeon: glorot-standard-init-backprop-shrinks's gains differed by 3e-9, relative; not on a Zen 4).
+ENGINE_MODULES = ("test_lu_anatomy.py",)
+
+
 class Run:
     """One run of a subset: its findings by claim id (RUN_FIELDS dropped) and its findings file's environment."""
 
@@ -180,7 +186,7 @@ def compiled_targets(numba_cache: Path, function: str) -> list[list]:
 @pytest.mark.skipif(lacks_avx512() is not None, reason=str(lacks_avx512()))
 def test_avx2_kernels_give_the_findings_of_avx512_ones(runs):
     default = runs("first")
-    avx2 = runs("avx2", env={**AVX2, "NUMBA_CACHE_DIR": "{root}/avx2-numba-cache"})
+    avx2 = runs("avx2", modules=ENGINE_MODULES, env={**AVX2, "NUMBA_CACHE_DIR": "{root}/avx2-numba-cache"})
     # the switch happened: torch ran AVX-512 kernels by default and AVX2 ones here (each run's own record) …
     assert default.environment["torch_cpu_capability"] == "AVX512", default.environment
     assert avx2.environment["torch_cpu_capability"] == "AVX2", avx2.environment
@@ -189,9 +195,10 @@ def test_avx2_kernels_give_the_findings_of_avx512_ones(runs):
     targets = compiled_targets(avx2.folder.parent / "avx2-numba-cache", "kernel.train_all")
     assert targets, "the AVX2 run compiled no dying-ReLU engine into its own numba cache"
     assert all(cpu == "haswell" and "+avx512f" not in features.split(",") for _, cpu, features in targets), targets
-    expected = claim_ids(ACTIVE)
+    expected = claim_ids(ENGINE_MODULES)
     assert set(avx2.findings) == expected
-    assert default.findings == avx2.findings, "\n".join(compare(default.findings, avx2.findings, expected))
+    assert not compare(default.findings, avx2.findings, expected), "\n".join(compare(default.findings, avx2.findings,
+                                                                                   expected))
 
 
 def test_two_xdist_workers_give_the_findings_of_a_serial_run(runs):

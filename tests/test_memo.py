@@ -84,3 +84,18 @@ def test_a_property_s_outcome_is_kept_counterexample_and_all(tmp_path):
     assert cache.log == [("property", "computed"), ("property", "cache")]
     passing = week10_common.run_property(lambda value: None, strategy, cache)
     assert passing == (week10_common.EXAMPLES, None)
+
+
+def test_a_value_holding_a_project_function_is_hashed_by_its_code():
+    """A claim's Rule holds its computation: a value holding it is keyed by the function's code, so a property claim
+    that closes over its Claim is still kept in the cache."""
+    from functools import partial
+
+    from lib.framework.rules import deterministic
+    from lib.protocols.calibrations import lu
+
+    rule = deterministic("words", "why")
+    assert memo.value_digest(rule) == memo.value_digest(deterministic("words", "why"))
+    assert memo.value_digest(partial(lu.over_90_errors, 1)) != memo.value_digest(partial(lu.sensitivity_errors, 1))
+    with pytest.raises(TypeError):
+        memo.value_digest(print)  # no code here to key it by

@@ -93,7 +93,8 @@ def _project_imports(source: str) -> set[str]:
 
 def value_digest(value) -> str:
     """sha256 of a value built from numbers, strings, arrays (their dtype, shape and bytes), tensors, dataclasses,
-    and lists, tuples and dicts of them (in order: a dict's order is a figure's legend order); TypeError otherwise."""
+    project functions (by their code) and partials of them, and lists, tuples and dicts of them (in order: a dict's
+    order is a figure's legend order); TypeError otherwise."""
     digest = hashlib.sha256()
     _feed(digest, value)
     return digest.hexdigest()
@@ -120,5 +121,9 @@ def _feed(digest, value) -> None:
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         digest.update(f"{type(value).__qualname__};".encode())
         _feed(digest, [getattr(value, f.name) for f in dataclasses.fields(value)])
+    elif inspect.isfunction(value):  # a rule's computation, say: by its code (TypeError outside the project)
+        digest.update(f"function:{json.dumps(function_code(value), sort_keys=True, default=str)};".encode())
+    elif isinstance(value, functools.partial):
+        _feed(digest, ["partial", value.func, list(value.args), dict(value.keywords)])
     else:
         raise TypeError(f"cannot hash a {type(value).__name__} for a cache key")
