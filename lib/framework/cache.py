@@ -89,12 +89,18 @@ def package_versions(packages: set[str]) -> dict:
     """{"python": its version, package: its installed version, ...} for top-level import names."""
     found = {"python": platform.python_version()}
     for package in sorted(packages):
-        distributions = metadata.packages_distributions().get(package, [package])
+        distributions = _distributions().get(package, [package])
         try:
             found[package] = metadata.version(distributions[0])
         except metadata.PackageNotFoundError:
             found[package] = "unknown"
     return found
+
+
+@functools.cache
+def _distributions() -> dict:
+    """Top-level import name -> the installed distributions that provide it (read once: it scans every one)."""
+    return metadata.packages_distributions()
 
 
 def _nodes(tree: ast.AST):

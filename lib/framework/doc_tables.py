@@ -9,6 +9,7 @@ lists the blocks that differ from what it would write (exit 1), as tests/test_do
 docs/report.png anew from a run's report, in headless Chromium.
 """
 import argparse
+import functools
 import json
 import re
 import shutil
@@ -77,10 +78,16 @@ def seed_verdicts(record: dict) -> dict:
 
 def rule(claim_id: str, project: Path = PROJECT) -> str:
     """A claim's rule, as its Rule object writes it for findings, with the figures it states."""
-    claims = {c.id: c for c in collect(project / CLAIMS)}
+    claims = _claims(project)
     if claim_id not in claims:
         raise ValueError(f"no claim {claim_id!r} under {project / CLAIMS}; known: {', '.join(sorted(claims))}")
     return f"> **The rule.** {claims[claim_id].rule.text()}"
+
+
+@functools.cache
+def _claims(project: Path) -> dict:
+    """The claims under project's claims folder by id, collected once for all its rule blocks."""
+    return {c.id: c for c in collect(project / CLAIMS)}
 
 
 TABLES = {"results-at-a-glance": results_at_a_glance, "results": results, "stability": stability}
