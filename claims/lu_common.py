@@ -23,8 +23,8 @@ RELU = LuProtocol()
 LEAKY = RELU.but(activation="leaky_relu")
 CONFIDENCE = 0.95
 EPOCH_SNAPSHOTS = LAB_SNAPSHOTS
-# 'refuted' for any one of the three targets refutes the claim: that side is taken at 0.05 / 3 (Bonferroni)
-OVER_90_RULE = SequentialRateRule(threshold=0.90, stages=STAGES, alpha=0.05, refute_alpha=0.05 / len(TARGETS))
+# 'refuted' for any one of the three targets refutes the claim: that side is taken at 0.005 / 3 (Bonferroni)
+OVER_90_RULE = SequentialRateRule(threshold=0.90, stages=STAGES, alpha=0.005, refute_alpha=0.005 / len(TARGETS))
 GRID = grid()
 
 

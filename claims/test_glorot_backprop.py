@@ -16,7 +16,8 @@ from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import child, network_seeds
 from lib.framework.sequential import SequentialBandRule, decide_band_sequentially
 from lib.framework.stats import geometric_mean_interval, mean_interval
-from lib.protocols.calibrations.lab3 import glorot_backprop_errors
+from lib.protocols.calibrations.common import CONFIDENCE
+from lib.protocols.calibrations.lab3 import BAND_ALPHA, glorot_backprop_errors
 from lib.protocols.data import mnist_sample, stratified_subset
 from lib.protocols.jacobian import lab3_tanh_singular_values_cached
 from lib.protocols.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
@@ -24,8 +25,8 @@ from lib.protocols.lab3 import LAYER_NAMES, InitSetting, probe_lab3_cached
 
 STANDARD, NORMALIZED = InitSetting("glorot_standard"), InitSetting("glorot_uniform")
 BAND = 0.10
-LEVEL = SequentialBandRule(1 - BAND, 1 + BAND, stages=(50, 200, 800), alpha=0.01)
-SHRINKS = SequentialBandRule(0.0, 1 - BAND, stages=(50, 200, 800), alpha=0.01)
+LEVEL = SequentialBandRule(1 - BAND, 1 + BAND, stages=(50, 200, 800), alpha=BAND_ALPHA)
+SHRINKS = SequentialBandRule(0.0, 1 - BAND, stages=(50, 200, 800), alpha=BAND_ALPHA)
 THEORY_STANDARD = (1 / 3) ** 0.5  # linear regime: the backward gain in norm per layer is √(n·Var[W])
 JACOBIAN_NETS, JACOBIAN_DIGITS, SQUARE_LAYERS = 20, 20, [2, 3, 4, 5]  # h1 → h2 … h4 → h5: the 100 × 100 Jacobians
 PAPER = paper("mean singular value of ∂z^{i+1}/∂z^i about 0.8 with the normalized init, dropping to 0.5 with the "
@@ -42,12 +43,13 @@ CLAIM = Claim(
         "the per-layer gain of ‖∂loss/∂z‖ going down (h5 → h1: (‖δ_h1‖/‖δ_h5‖)^(1/4) per network, geometric mean "
         f"over networks) is below 1 − {BAND:g} under the standard init ('shrink'), and inside 1 ± {BAND:g} under the "
         f"normalized init ('level', the suite's band); each {LEVEL.describe()}. Linear-regime theory: √(1/3) = "
-        f"{THEORY_STANDARD:.3f} (standard), 1 (normalized). " + ERRORS,
+        f"{THEORY_STANDARD:.3f} (standard), 1 (normalized). " + ERRORS + ". Earlier level: 0.01 over the looks, "
+        "until the suite decided each claim at 0.005 or below (Benjamin et al. 2018)",
         design="at the mean-field gains on these digits, 0.575 (standard) and 0.9045 (normalized: tanh's curvature; "
         "the linear regime says √(1/3) and 1)",
         boundary="at a true gain of 0.9 for either part",
         errors=glorot_backprop_errors,
-        stated=(3e-07, 0.005),
+        stated=(8e-08, 0.0005),
     ),
 )
 
@@ -80,7 +82,7 @@ def jacobian(seeds, experiment_cache):
     x = pixels[stratified_subset(labels, 100)][:JACOBIAN_DIGITS].double()
     return {s.label: mean_interval(lab3_tanh_singular_values_cached(
         experiment_cache, s, network_seeds(child(seeds(CLAIM.id), s.name), JACOBIAN_NETS), x, SQUARE_LAYERS).mean(axis=1),
-        0.99) for s in (STANDARD, NORMALIZED)}
+        CONFIDENCE) for s in (STANDARD, NORMALIZED)}
 
 
 def downward_gain(backprop: np.ndarray) -> np.ndarray:
@@ -99,7 +101,7 @@ def verdict(gradients, standard=STANDARD, normalized=NORMALIZED) -> tuple[bool, 
 def test_glorot_standard_init_backprop_shrinks(gradients, jacobian, finding, artifacts, run_settings):
     ok, measured = verdict(gradients)
     first = {s.label: gradients(s, LEVEL.stages[0]) for s in (STANDARD, NORMALIZED)}
-    weight_level = {label: geometric_mean_interval(downward_gain(g["weight_grad_norm"]), 0.99)
+    weight_level = {label: geometric_mean_interval(downward_gain(g["weight_grad_norm"]), CONFIDENCE)
                     for label, g in first.items()}
     measured |= {"theory_standard": THEORY_STANDARD, "weight_gradient_gain_down": weight_level,
                  "backprop_norm_per_layer": {k: g["backprop_grad_norm"].mean(axis=0) for k, g in first.items()},

@@ -20,6 +20,7 @@ from lib.framework import plots
 from lib.framework.findings import Claim
 from lib.framework.rules import ERRORS, Rule
 from lib.framework.stats import geometric_mean_interval, mean_interval
+from lib.protocols.calibrations.common import FROM_99
 from lib.protocols.calibrations.lab3 import large_std_errors, sigmoid_vanishes_errors, small_std_errors, xavier_sigmoid_errors, xavier_tanh_errors
 from lib.protocols.lab3 import LAYER_NAMES
 from lib.protocols.theory import tanh_small_signal_gain
@@ -34,12 +35,12 @@ SMALL_STD = Claim(
     "Lab3 1, Perunicic 2018",
     Rule(
         "geometric shrinking at the small-signal rate g = √(100·σ²) = 10σ (< 1 for these σ), with 10% tolerance: for "
-        "σ = 0.01 and 0.05, each of the 4 layer-to-layer ratios of the activations' std has its 99% upper bound "
-        "below 1.1·g, and ‖∂loss/∂z‖ at h1 over h5 (backprop through the same 4 layers) below (1.1·g)^4. " + ERRORS,
+        "σ = 0.01 and 0.05, each of the 4 layer-to-layer ratios of the activations' std has its 99.9% upper bound "
+        "below 1.1·g, and ‖∂loss/∂z‖ at h1 over h5 (backprop through the same 4 layers) below (1.1·g)^4. " + ERRORS + ". " + FROM_99,
         design="at the small-signal theory's gain of 10σ a layer (0.1 and 0.5)",
         boundary="at a true per-layer std ratio of 1.1·10σ, the rule's tolerance",
         errors=small_std_errors,
-        stated=(1e-12, 0.005),
+        stated=(1e-12, 0.0005),
     ),
 )
 
@@ -69,7 +70,7 @@ def test_normal_small_std_tanh_vanishes(lab3, finding, artifacts, run_settings):
                f"grad h1/h5 {first['grad_h1_over_h5'].text()}; σ=0.05: grad h1/h5 {measured['sigma=0.05']['grad_h1_over_h5'].text()}")
     finding.conclude(SMALL_STD.finding(
         "supported" if all(holds) else "refuted", summary, measured,
-        {"statistic": "geometric mean of per-network ratios", "interval": "Student t on logs, 99%"},
+        {"statistic": "geometric mean of per-network ratios", "interval": "Student t on logs, 99.9%"},
         setup_for(run_settings, activation="tanh", sigmas=[0.01, 0.05])))
 
 
@@ -86,13 +87,13 @@ SATURATES = Claim(
     "with large σ (0.28, 1.0), tanh units saturate near ±1, where tanh' ≈ 0",
     "Lab3 1, Glorot & Bengio 2010",
     Rule(
-        "for σ = 0.28 and 1.0, in every hidden layer the mean derivative tanh'(z) = 1 − a² has its 99% upper bound "
-        "below 1/2 (most of the gradient is blocked); the share with |a| > 0.99 is reported. " + ERRORS,
+        "for σ = 0.28 and 1.0, in every hidden layer the mean derivative tanh'(z) = 1 − a² has its 99.9% upper bound "
+        "below 1/2 (most of the gradient is blocked); the share with |a| > 0.99 is reported. " + ERRORS + ". " + FROM_99,
         design="at the mean-field fixed point's mean tanh' (0.32 at σ = 0.28, 0.083 at σ = 1.0) in every layer, the "
         "value the layers approach from the saturated side",
         boundary="at a true mean tanh' of 1/2 in one layer",
         errors=large_std_errors,
-        stated=(1e-12, 0.005),
+        stated=(1e-12, 0.0005),
     ),
 )
 
@@ -118,7 +119,7 @@ def test_normal_large_std_tanh_saturates(lab3, finding, artifacts, run_settings)
                f"saturated share at h5: {a['saturated_share'][-1].text()}, {b['saturated_share'][-1].text()}")
     finding.conclude(SATURATES.finding(
         "supported" if all(holds) else "refuted", summary, measured,
-        {"statistic": "mean over networks of E[1 − a²] per layer", "interval": "Student t, 99%"},
+        {"statistic": "mean over networks of E[1 − a²] per layer", "interval": "Student t, 99.9%"},
         setup_for(run_settings, activation="tanh", sigmas=[0.28, 1.0], saturated="|a| > 0.99")))
 
 
@@ -137,11 +138,11 @@ SIGMOID = Claim(
     "Lab3 1, Week10 2.1",
     Rule(
         "for every σ in {0.01, 0.05, 0.10, 0.14, 0.28, 1.0}: the spread at h5 over h1 and ‖∂loss/∂z‖ at h1 over h5 "
-        "both have their 99% upper bounds below 1. " + ERRORS,
+        "both have their 99.9% upper bounds below 1. " + ERRORS + ". " + FROM_99,
         design="at a declared design effect: a ratio of 1/2 over the four layers (a halving) for every σ",
         boundary="at a true ratio of 1 (no vanishing) for one σ",
         errors=sigmoid_vanishes_errors,
-        stated=(1e-12, 0.005),
+        stated=(1e-12, 0.0005),
     ),
 )
 
@@ -167,7 +168,7 @@ def test_normal_std_sigmoid_vanishes(lab3, finding, artifacts, run_settings):
         summary = f"does not hold for σ = {failing}; " + summary
     finding.conclude(SIGMOID.finding(
         "refuted" if failing else "supported", summary, measured,
-        {"statistic": "geometric mean of per-network ratios", "interval": "Student t on logs, 99%"},
+        {"statistic": "geometric mean of per-network ratios", "interval": "Student t on logs, 99.9%"},
         setup_for(run_settings, activation="sigmoid", sigmas=SIGMAS)))
 
 
@@ -186,13 +187,13 @@ XAVIER_TANH = Claim(
     "Lab3 1, Glorot & Bengio 2010",
     Rule(
         "'constant factor' = 2: per network, max/min over the 5 layers of the activations' std and of ‖∂loss/∂W‖ "
-        "each have their 99% upper bound ≤ 2; 'without saturation' = the share with |a| > 0.99 has its upper bound "
-        "< 1% in every layer. " + ERRORS,
+        "each have their 99.9% upper bound ≤ 2; 'without saturation' = the share with |a| > 0.99 has its upper bound "
+        "< 1% in every layer. " + ERRORS + ". " + FROM_99,
         design="at a declared max/min of √2 (halfway to 2 on the log scale) for the std and the weight gradients, and "
         "the mean-field saturated share (below 1e-5) in every layer",
         boundary="at a true max/min of 2, or a saturated share of 1% in one layer",
         errors=xavier_tanh_errors,
-        stated=(1e-12, 0.005),
+        stated=(1e-12, 0.0005),
     ),
 )
 
@@ -215,7 +216,7 @@ def test_xavier_preserves_tanh(lab3, finding, artifacts, run_settings):
                f"{measured['weight_grad_max_over_min'].text()}, saturated ≤ {max(s.high for s in measured['saturated_share']):.2g}")
     finding.conclude(XAVIER_TANH.finding(
         "supported" if ok else "refuted", summary, measured,
-        {"statistic": "per-network max/min over layers", "interval": "Student t on logs, 99%"},
+        {"statistic": "per-network max/min over layers", "interval": "Student t on logs, 99.9%"},
         setup_for(run_settings, activation="tanh", initializer="glorot_normal")))
 
 
@@ -233,15 +234,15 @@ XAVIER_SIGMOID = Claim(
     "still attenuate per layer (theory: factor ≈ 4 from sigmoid'(0) = 1/4)",
     "Lab3 1",
     Rule(
-        "at h5, Xavier's across-sample spread has its 99% lower bound above the upper bounds under σ = 0.01 and 0.05 "
+        "at h5, Xavier's across-sample spread has its 99.9% lower bound above the upper bounds under σ = 0.01 and 0.05 "
         "(vanishing mode), and its saturated share its upper bound below the lower bound under σ = 1.0 (saturating "
-        "mode); the per-layer gradient attenuation is measured against the theory's 4. " + ERRORS,
+        "mode); the per-layer gradient attenuation is measured against the theory's 4. " + ERRORS + ". " + FROM_99,
         design="at a declared h5 spread under Xavier twice σ = 0.01's and σ = 0.05's (theory puts it far higher: "
         "sigmoid'(0)·√(100·Var W) is 1/4 a layer under Xavier, 1/8 and 1/40 under σ = 0.05 and 0.01), and the "
         "mean-field saturated shares at h5 (about 0 under Xavier, 0.5 under σ = 1)",
         boundary="at a Xavier h5 spread equal to a small σ's, or a saturated share equal to σ = 1's",
         errors=xavier_sigmoid_errors,
-        stated=(1e-12, 0.002),
+        stated=(1e-12, 0.0002),
     ),
 )
 
@@ -274,7 +275,7 @@ def test_xavier_helps_sigmoid(lab3, finding, artifacts, run_settings):
                f"gradient still attenuates ×{attenuation.text()} per layer (theory 4)")
     finding.conclude(XAVIER_SIGMOID.finding(
         "supported" if ok else "refuted", summary, measured,
-        {"statistic": "means over networks at h5; geometric mean of per-layer gradient ratios", "interval": "Student t, 99%"},
+        {"statistic": "means over networks at h5; geometric mean of per-layer gradient ratios", "interval": "Student t, 99.9%"},
         setup_for(run_settings, activation="sigmoid", initializer="glorot_normal")))
 
 

@@ -8,6 +8,7 @@ from lib.framework import plots
 from lib.framework.findings import Claim
 from lib.framework.rules import ERRORS, Rule
 from lib.framework.stats import per_step_gain
+from lib.protocols.calibrations.common import FROM_99
 from lib.protocols.calibrations.lab3 import he_relu_errors, relu_sweep_errors
 from lib.protocols.lab3 import LAYER_NAMES, InitSetting
 from lib.protocols.theory import relu_gain
@@ -27,13 +28,13 @@ HE_RELU = Claim(
     "while Xavier halves it per layer (theory: gain 1/2)",
     "Lab3 1, He et al. 2015",
     Rule(
-        "the per-layer gain of E[a²] (h1 → h5) under He has its 99% interval inside 1 ± 10% (equivalence: two one-sided "
+        "the per-layer gain of E[a²] (h1 → h5) under He has its 99.9% interval inside 1 ± 10% (equivalence: two one-sided "
         "tests; the ±10% band is what 'holds' means in relu-std-sweep) and excluding 1/2; under Xavier, inside 1/2 ± 10% "
-        "and excluding 1. " + ERRORS,
+        "and excluding 1. " + ERRORS + ". " + FROM_99,
         design="at the theory's gains of 1 (He) and 1/2 (Xavier)",
         boundary="at a true gain on the ±10% band's edge (0.9 or 1.1 times the theory's)",
         errors=he_relu_errors,
-        stated=(6e-09, 0.005),
+        stated=(9e-07, 0.0005),
     ),
 )
 BAND = 0.10
@@ -59,7 +60,7 @@ def test_he_preserves_relu(lab3, finding, artifacts, run_settings):
         "supported" if ok else "refuted",
         f"gain per layer: He {he.text()} (theory {theory_he:g}), Xavier {xavier.text()} (theory {theory_xavier:g})",
         {"gain_he": he, "gain_xavier": xavier, "theory_he": theory_he, "theory_xavier": theory_xavier},
-        {"statistic": "(ratio of means of E[a²], h5 over h1)^(1/4)", "interval": "BCa bootstrap over networks, 99%"},
+        {"statistic": "(ratio of means of E[a²], h5 over h1)^(1/4)", "interval": "BCa bootstrap over networks, 99.9%"},
         setup_for(run_settings, activation="relu", initializers=["he_normal", "glorot_normal"])))
 
 
@@ -76,12 +77,12 @@ SWEEP = Claim(
     "(theory: gain = 100·σ²/2)",
     "Perunicic 2018",
     Rule(
-        "per-layer gain of E[a²] (99% interval): σ = 0.10 'shrinks' (upper < 0.9), σ = 0.14 'holds' (inside "
-        "[0.9, 1.1]), σ = 0.28 'grows' (lower > 1.1); a ±10% band around 1 is what 'hold' means. " + ERRORS,
+        "per-layer gain of E[a²] (99.9% interval): σ = 0.10 'shrinks' (upper < 0.9), σ = 0.14 'holds' (inside "
+        "[0.9, 1.1]), σ = 0.28 'grows' (lower > 1.1); a ±10% band around 1 is what 'hold' means. " + ERRORS + ". " + FROM_99,
         design="at the theory's gains 100·σ²/2 (0.5, 0.98, 3.92)",
         boundary="at a true gain on an edge of the band [0.9, 1.1]",
         errors=relu_sweep_errors,
-        stated=(8e-06, 0.005),
+        stated=(0.0003, 0.0005),
     ),
 )
 EXPECTED_TREND = {0.10: "shrinks", 0.14: "holds", 0.28: "grows"}
@@ -109,7 +110,7 @@ def test_relu_std_sweep(lab3, finding, artifacts, run_settings):
     summary = "; ".join(f"σ={s}: {g.text()} {seen[s]} (theory {relu_gain(100, s**2):.3g})" for s, g in gains.items())
     finding.conclude(SWEEP.finding(
         "supported" if ok else "refuted", summary, measured,
-        {"statistic": "(ratio of means of E[a²], h5 over h1)^(1/4)", "interval": "BCa bootstrap over networks, 99%"},
+        {"statistic": "(ratio of means of E[a²], h5 over h1)^(1/4)", "interval": "BCa bootstrap over networks, 99.9%"},
         setup_for(run_settings, activation="relu", sigmas=list(EXPECTED_TREND))))
 
 

@@ -13,6 +13,7 @@ from lib.framework.findings import Claim
 from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import seed_for
 from lib.framework.stats import bootstrap_interval, mean_interval
+from lib.protocols.calibrations.common import FROM_99
 from lib.protocols.calibrations.week10 import wide_tanh_errors
 from lib.protocols.week10 import INIT_LABELS, tanh_shares_cached
 
@@ -33,22 +34,22 @@ WIDE_TANH = Claim(
     "Week10 2.7",
     Rule(
         "square layers of fan-in n on a log grid from 2 to 1,000, 1,000 inits each, unit-variance inputs. U(−1, 1): "
-        "the mean saturated share (|tanh| > 0.99) never falls from one n to the next and its 99% interval at "
+        "the mean saturated share (|tanh| > 0.99) never falls from one n to the next and its 99.9% interval at "
         "n = 1,000 lies above the one at n = 2. Glorot normal: the notebook's 'center range of the activation "
         "function where the gradient is large' is read as tanh′ ≥ 1/2 (half the gradient's largest value), and "
-        "'likely to stay' as more than half the units: at every n the mean share in the centre range has its 99% "
+        "'likely to stay' as more than half the units: at every n the mean share in the centre range has its 99.9% "
         "lower bound above 1/2; and the saturated share does not grow with width: at every n the mean saturated "
-        "share over the mean at n = 1,000 has its 99% BCa bootstrap interval above 1/2 (the widest layer "
+        "share over the mean at n = 1,000 has its 99.9% BCa bootstrap interval above 1/2 (the widest layer "
         "saturates at most twice as often as a narrower one, the suite's constant factor). " + ERRORS + ". Earlier "
         "rule: Glorot's saturated share 'flat' within a factor of 2 (its ratio inside [1/2, 2] at every n), the "
-        "catalogue's wording, not the notebook's",
+        "catalogue's wording, not the notebook's. " + FROM_99,
         design="at the theory's curves: U(−1, 1)'s E[2Φ(−atanh 0.99 / ‖w‖)], Glorot's centre share "
         "E[2Φ(atanh(1/√2)·√n / ‖x‖) − 1] (0.58 at n = 2 to 0.62), and Glorot's saturated share at most its "
         "widest layer's (ratio 1)",
         boundary="at equal U(−1, 1) shares at fan-in 2 and 1,000, a Glorot centre share of 1/2 at one n, or a "
         "Glorot ratio of 1/2 at one n",
         errors=partial(wide_tanh_errors, FAN_INS, WIDE_INITS),
-        stated=(1e-12, 0.005),
+        stated=(1e-12, 0.0005),
     ),
 )
 
@@ -75,7 +76,7 @@ def mean_ratio(first, second, axis=-1):
 
 
 def relative_to_widest(saturated: list, seed: int, store) -> list:
-    """Per fan-in, mean saturated share over the one at the widest fan-in, with a 99% BCa bootstrap interval (kept in
+    """Per fan-in, mean saturated share over the one at the widest fan-in, with a 99.9% BCa bootstrap interval (kept in
     store, the cache's folder)."""
     return [bootstrap_interval((s, saturated[-1]), mean_ratio, CONFIDENCE, seed, store) for s in saturated[:-1]]
 
@@ -120,7 +121,7 @@ def test_uniform_init_saturates_wide_tanh(shares, finding, artifacts, run_settin
         {**{f"{INIT_LABELS[i]} saturated": {str(n): e for n, e in zip(FAN_INS, saturated[i])} for i in INITS},
          "Glorot normal centre range": {str(n): e for n, e in zip(FAN_INS, centre)},
          "glorot_saturated_over_widest": {str(n): r for n, r in zip(FAN_INS, ratios)}},
-        {"statistic": "mean shares per fan-in", "interval": "Student t, 99%; ratios: BCa bootstrap, 99%"},
+        {"statistic": "mean shares per fan-in", "interval": "Student t, 99.9%; ratios: BCa bootstrap, 99.9%"},
         {"fan_ins": list(FAN_INS), "initializations": WIDE_INITS, "inputs": "N(0, 1), 64 samples",
          "layers": "square (fan-in = fan-out = n)", "units_drawn": 8, "saturated": "|tanh| > 0.99",
          "centre_range": "tanh' ≥ 1/2, |z| ≤ atanh(1/√2)", "root_seed": run_settings["seed"]}))

@@ -4,7 +4,7 @@ test_week10_gradients.py and test_week10_saturation.py.
 Protocol (docs/claims.md C): the notebook's model, input 2 → 3 × [Dense(2) + activation] → Dense(2) linear,
 zero biases, RandomUniform(−1, 1) or GlorotNormal weights; data from the course helper's
 generateData(n = 100); per-sample MSE gradients with respect to each layer's weights. Statistical
-claims run over 2,000 independent initializations (99% intervals); exact claims are hypothesis
+claims run over 2,000 independent initializations (99.9% intervals); exact claims are hypothesis
 property tests, whose verdict is the property's, and whose recorded numbers (worst deviation, shares)
 come from a fixed dense grid or a seeded sample, so a finding reads the same in every run, xdist too
 (hypothesis draws some examples from constants in the loaded modules, which differ per process).
@@ -17,10 +17,11 @@ import numpy as np
 import torch
 
 from lib.framework.memo import function_code, remembered
+from lib.protocols.calibrations.common import CONFIDENCE as LEVEL
 
 EXAMPLES = 500
 ROUNDING = 1e-15  # absolute slack for float64 rounding: about 4.5 machine epsilons, on values of at most 1
-INITIALIZATIONS, SAMPLES, CONFIDENCE = 2000, 100, 0.99
+INITIALIZATIONS, SAMPLES, CONFIDENCE = 2000, 100, LEVEL
 ACTIVATIONS, INITS = ("sigmoid", "tanh", "relu"), ("uniform", "glorot_normal")
 LAYERS = ["W1", "W2", "W3", "W4 (out)"]
 NOTEBOOK_SEED = 100

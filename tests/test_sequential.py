@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from lib.framework.sequential import (STAGES, SequentialBandRule, SequentialRateRule, decide_sequentially, doubling_stages,
-                            false_failure_bound, simulate_verdicts, undecided_at_the_cap)
+                                      false_failure, outcome_chances, simulate_verdicts, undecided_at_the_cap)
 
-RULE = SequentialRateRule(threshold=0.90)  # 1,000 to 32,000 runs, alpha 0.05 over 6 looks (the over-90 claim corrects its refuted side)
+RULE = SequentialRateRule(threshold=0.90)  # 1,000 to 32,000 runs, alpha 0.005 spent over 6 looks
 DRAWS = 20_000
 
 
@@ -23,17 +23,25 @@ def test_at_the_threshold_it_wrongly_says_supported_no_more_often_than_alpha():
     assert verdicts["refuted"] <= RULE.alpha
 
 
-def test_without_the_split_five_looks_would_overshoot_alpha():
-    """Why alpha is split: the same five looks, each at the full 0.05, say 'supported' at the threshold too often."""
-    naive = SequentialRateRule(threshold=0.90, alpha=0.05 * 5)
-    assert simulate_verdicts(naive, 0.90, DRAWS, np.random.default_rng(3))["supported"] > 0.05
+def test_the_level_is_spent_not_left_unused_and_full_alpha_at_every_look_would_overshoot_it():
+    """Exact spending uses nearly all of alpha over the looks (dividing it equally, Bonferroni, left about a third
+    unspent); taking the full alpha at each of the six looks instead says 'supported' at the threshold too often."""
+    for alpha in (0.005, 0.05):
+        spent = outcome_chances(SequentialRateRule(threshold=0.90, alpha=alpha), 0.90)["supported"]
+        assert 0.9 * alpha < spent <= alpha
+    naive = SequentialRateRule(threshold=0.90, alpha=0.05, stages=(1000,))
+    looks_each_at_full = 1 - np.prod([1 - outcome_chances(SequentialRateRule(threshold=0.90, alpha=0.05, stages=(n,)),
+                                                          0.90)["supported"] for n in STAGES])
+    assert looks_each_at_full > 0.05 and outcome_chances(naive, 0.90)["supported"] <= 0.05
 
 
-def test_the_stated_false_failure_bound_covers_the_simulated_rate():
-    for rate in (0.905, 0.91, 0.915):
+def test_the_exact_outcome_chances_agree_with_simulation():
+    for rate in (0.90, 0.905, 0.91):
         simulated = simulate_verdicts(RULE, rate, DRAWS, np.random.default_rng(4))
-        assert 1 - simulated["supported"] <= false_failure_bound(RULE, rate) + 3 * math.sqrt(0.25 / DRAWS)
-    assert false_failure_bound(RULE, 0.915) < 1e-4
+        exact = outcome_chances(RULE, rate)
+        for outcome in ("supported", "refuted", "inconclusive"):
+            assert abs(simulated[outcome] - exact.get(outcome, 0.0)) <= 4 * math.sqrt(0.25 / DRAWS)
+    assert false_failure(RULE, 0.915) < 1e-4
 
 
 def test_it_stops_at_the_first_decisive_look_and_keeps_every_look():
@@ -82,14 +90,14 @@ def test_a_band_rule_with_no_lower_edge_is_accepted():
 
 # --- the third outcome, 'at' the threshold (lu-collapse-protocol-sensitivity) -----------------------
 
-AT_RULE = SequentialRateRule(0.90, stages=doubling_stages(128_000), alpha=0.05, refute_alpha=0.05 / 9,
+AT_RULE = SequentialRateRule(0.90, stages=doubling_stages(256_000), alpha=0.005, refute_alpha=0.005 / 9,
                              at_band=(0.895, 0.905))
 
 
 def test_at_the_study_cap_every_count_takes_one_of_the_three_outcomes_and_a_lower_cap_leaves_some_open():
     assert undecided_at_the_cap(AT_RULE) == []
-    assert undecided_at_the_cap(SequentialRateRule(0.90, stages=AT_RULE.stages[:-1], alpha=0.05,
-                                                   refute_alpha=0.05 / 9, at_band=(0.895, 0.905)))
+    assert undecided_at_the_cap(SequentialRateRule(0.90, stages=AT_RULE.stages[:-1], alpha=0.005,
+                                                   refute_alpha=0.005 / 9, at_band=(0.895, 0.905)))
 
 
 def test_a_rate_of_exactly_the_threshold_is_decided_at_it():
@@ -98,10 +106,10 @@ def test_a_rate_of_exactly_the_threshold_is_decided_at_it():
     assert decision.verdict == "at" and decision.runs == 64_000
 
 
-def test_the_false_failure_bound_counts_the_at_outcome():
-    """Just above the band a true rate can still be read 'at 90%', which is not 'supported': the bound grows by it."""
-    without = SequentialRateRule(0.90, stages=AT_RULE.stages, alpha=0.05, refute_alpha=0.05 / 9)
-    assert false_failure_bound(AT_RULE, 0.905) > false_failure_bound(without, 0.905) > 0
+def test_the_false_failure_counts_the_at_outcome():
+    """Just above the band a true rate can still be read 'at 90%', which is not 'supported': the chance grows by it."""
+    without = SequentialRateRule(0.90, stages=AT_RULE.stages, alpha=0.005, refute_alpha=0.005 / 9)
+    assert false_failure(AT_RULE, 0.905) > false_failure(without, 0.905) > 0
 
 
 @pytest.mark.parametrize("band", [(0.91, 0.95), (0.85, 0.90), (0.9,), (-0.1, 0.95)])
@@ -117,3 +125,13 @@ def test_a_rules_cap_is_a_parameter():
         doubling_stages(100_000)
     with pytest.raises(ValueError, match="cap"):
         doubling_stages(0)
+
+
+def test_pocock_spending_expects_fewer_runs_at_the_design_than_obrien_fleming_and_an_unknown_one_is_refused():
+    """Why the default spending function is Pocock's: at the over-90 rule's design rate (0.91) it stops sooner on
+    average, with both error rates within the level."""
+    pocock, obrien = (SequentialRateRule(0.90, alpha=0.005, spending=s) for s in ("pocock", "obrien-fleming"))
+    assert outcome_chances(pocock, 0.91)["expected_runs"] < outcome_chances(obrien, 0.91)["expected_runs"]
+    assert outcome_chances(pocock, 0.90)["supported"] <= 0.005 and false_failure(pocock, 0.91) < 0.001
+    with pytest.raises(ValueError, match="unknown spending function 'linear'; give one of obrien-fleming, pocock"):
+        SequentialRateRule(0.90, spending="linear")

@@ -53,8 +53,8 @@ def test_lower_in_every_group_fails_when_one_group_is_not_lower():
     rng = np.random.default_rng(0)
     higher = {g: rng.random(1000) < 0.9 for g in "abc"}
     reduced = {g: higher[g] & (rng.random(1000) < 0.5) for g in "abc"}
-    assert lower_in_every_group(higher, reduced, 0.95)[0]
-    assert not lower_in_every_group(higher, {**reduced, "b": higher["b"].copy()}, 0.95)[0]
+    assert lower_in_every_group(higher, reduced, 0.95, 0.05)[0]
+    assert not lower_in_every_group(higher, {**reduced, "b": higher["b"].copy()}, 0.95, 0.05)[0]
 
 
 def test_paired_rate_difference_counts_only_discordant_runs():

@@ -11,12 +11,15 @@ most the sum of the parts' (union bound); 'supported' needs every part, so at th
 its false support is at most the largest part's (intersection-union). Each part is computed exactly where a formula
 exists (binomial, noncentral t), else by simulating the rule on synthetic data drawn at the margin (seeded with SEED,
 so the output is the same every run). Nuisance parameters (the spread of a per-network quantity) come from a
-reference run (seed 20101), rounded up to two significant digits, and are named in each entry.
+reference run (seed 20101), rounded up to two significant digits, and are named in each entry beside the value the
+reference findings measure (lib.framework.nuisance).
 
 Each claim declares its rule once, in its own module (lib.framework.rules.Rule: words, design, boundary, the
-computation, the stated figures). `python -m lib.calibration [-k SUBSTRING] [--json FILE]` collects the claims from
-the claims folder, computes every rule's figures, prints them against the stated ones with the suite-wide bounds, and
-exits 1 where a stated figure is below its computation.
+computation, the stated figures). `python -m lib.calibration [-k SUBSTRING] [--json FILE] [--findings FILE]` collects
+the claims from the claims folder, computes every rule's figures, prints them against the stated ones with the
+family-wise bounds, each nuisance value beside its measurement in the findings (docs/reference/findings.json unless
+given), and exits 1 where a stated figure is below its computation, a measurement contradicts a design, a claim states
+more than the suite's standard (false support 0.005, false failure 0.01), or the suite's sums exceed 0.05.
 """
 import argparse
 import importlib
@@ -28,9 +31,11 @@ from pathlib import Path
 from lib.framework import error_rates as er
 from lib.framework.atomic import write_text
 from lib.framework.findings import Claim
+from lib.framework.nuisance import Nuisance
 from lib.framework.rules import TOLERANCE, figure, round_up
 
 SEED = 20261126  # numpy SeedSequence entropy of every simulation (recorded in --json)
+REFERENCE_FINDINGS = Path("docs/reference/findings.json")  # where measured nuisance values are read by default
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class Calibration:
     boundary: str
     parts: tuple
     stated: tuple
-    nuisance: tuple = ()
+    nuisance: tuple = ()  # (Nuisance, Measured or None) pairs
     slow: bool = False
 
     @property
@@ -63,15 +68,26 @@ class Calibration:
         return "; ".join(dict.fromkeys(p.method for p in self.parts))
 
     @property
+    def assumptions(self) -> str:
+        return "; ".join(dict.fromkeys(assumption(p.method) for p in self.parts))
+
+    @property
+    def contradicted(self) -> list:
+        """The nuisance values whose measurement contradicts the design."""
+        return [n for n, m in self.nuisance if m is not None and m.contradicts(n.assumed)]
+
+    @property
     def intervals(self) -> list:
         return [(p.name, p.interval) for p in self.parts if p.interval is not None]
 
 
-def calibrate(claim: Claim) -> Calibration:
-    """The claim's rule's figures, computed at its design and boundary."""
+def calibrate(claim: Claim, findings: dict | None = None) -> Calibration:
+    """The claim's rule's figures, computed at its design and boundary, each nuisance value beside its measurement
+    in findings (by claim id; none read without them)."""
     parts, nuisance = claim.rule.errors()
+    measured = tuple((n, n.measure(findings) if findings is not None else None) for n in nuisance)
     return Calibration(claim.id, claim.rule.design, claim.rule.boundary, tuple(parts), tuple(claim.rule.stated),
-                       tuple(nuisance), claim.slow)
+                       measured, claim.slow)
 
 
 def collect(folder: Path) -> list[Claim]:
@@ -99,17 +115,21 @@ def up(value: float) -> float:
     return round_up(value, 2)
 
 
-def nuisance(name: str, raw: float) -> tuple[float, str]:
-    """(the rounded-up value, its line for the report)."""
+def nuisance(name: str, raw: float, read=None) -> tuple[float, Nuisance]:
+    """(the rounded-up value, the Nuisance: assumed from the reference run, measured by read from the findings)."""
     value = up(raw)
-    return value, f"{name}: the reference run's {raw:.4g}, rounded up to {value:g}"
+    return value, Nuisance(name, value, f"the reference run's {raw:.4g}, rounded up", read)
+
+
+def declared(name: str, value: float, why: str, read=None) -> tuple[float, Nuisance]:
+    """(a declared nuisance value, its Nuisance)."""
+    return value, Nuisance(name, value, f"declared: {why}", read)
 
 
 T_NONCENTRAL = "exact: noncentral t"
 BCA = "normal-theory approximation of the BCa interval: noncentral t on the log scale"
 BINOMIAL = "exact: binomial"
 DETERMINISTIC = "deterministic: a fixed grid and derandomized examples"
-SIZE = er.t_bound_size(0.99)  # one side of a two-sided 99% t interval
 
 
 def band_misses(n: int, confidence: float, above_low: float, below_high: float) -> float:
@@ -118,10 +138,29 @@ def band_misses(n: int, confidence: float, above_low: float, below_high: float) 
     return er.t_bound_misses(n, confidence, above_low) + er.t_bound_misses(n, confidence, below_high)
 
 
+def assumption(method: str) -> str:
+    """What a part's computation assumes of the data, read from its method."""
+    if method.startswith("deterministic"):
+        return "none (deterministic)"
+    if "gamma" in method:
+        return "normal values (t); size checked on skewed (gamma) values"
+    if "noncentral t" in method or "two t intervals" in method:
+        return "normal values (t)"
+    if "BCa" in method or "normal" in method:
+        return "approximately normal (large-sample)"
+    if method.startswith("simulated"):
+        return "as simulated"
+    return "exact (counts)"
+
+
 # --- the command ---------------------------------------------------------------------------------
 
-def check(calibrations: list[Calibration]) -> list[str]:
-    """The problems: a stated figure below its computation."""
+CLAIM_SUPPORT, CLAIM_FAILURE, SUITE_LIMIT = 0.005, 0.01, 0.05  # the suite's standard (docs/methodology.md)
+
+
+def check(calibrations: list[Calibration], whole_suite: bool = True) -> list[str]:
+    """The problems: a stated figure below its computation, a nuisance value the findings contradict, a claim above
+    the suite's standard, and (for the whole suite) the suite's sums above its limit."""
     problems = []
     for c in calibrations:
         ff, fs = c.stated
@@ -129,23 +168,35 @@ def check(calibrations: list[Calibration]) -> list[str]:
             problems.append(f"{c.claim}: stated false failure {figure(ff)} below the computed {c.false_failure:.3g}")
         if c.false_support > fs * (1 + TOLERANCE):
             problems.append(f"{c.claim}: stated false support {figure(fs)} below the computed {c.false_support:.3g}")
+        for n in c.contradicted:
+            m = dict(c.nuisance)[n]
+            problems.append(f"{c.claim}: the design assumes {n.name} = {n.assumed:g}, and {m.source} measured "
+                            f"{m.value:.3g}: its stated rates describe another protocol")
+        if fs > CLAIM_SUPPORT or ff > CLAIM_FAILURE:
+            problems.append(f"{c.claim}: states false support {figure(fs)} and false failure {figure(ff)}; the suite's "
+                            f"standard is at most {CLAIM_SUPPORT:g} and {CLAIM_FAILURE:g}")
+    ff, fs = suite_bounds(calibrations)
+    if whole_suite and (fs > SUITE_LIMIT or ff > SUITE_LIMIT):
+        problems.append(f"the suite: family-wise false support {fs:.3g} and false failure {ff:.3g}; the suite's standard "
+                        f"is at most {SUITE_LIMIT:g} each")
     return problems
 
 
 def table(calibrations: list[Calibration], parts: bool = False) -> str:
     width = max(len(c.claim) for c in calibrations) + (7 if any(c.slow for c in calibrations) else 0)
-    lines = [f"{'claim':<{width}}  {'stated ff':>9}  {'computed ff':>11}  {'stated fs':>9}  {'computed fs':>11}  method"]
+    lines = [f"{'claim':<{width}}  {'stated ff':>9}  {'computed ff':>11}  {'stated fs':>9}  {'computed fs':>11}  "
+             "assumes | method"]
     for c in calibrations:
         ff, fs = c.stated
         name = c.claim + (" (slow)" if c.slow else "")
         simulated = "".join(f" [{n}: {low:.2g}, upper {high:.2g}]" for n, (low, high) in c.intervals)
         lines.append(f"{name:<{width}}  {figure(ff):>9}  {c.false_failure:>11.3g}  {figure(fs):>9}  "
-                     f"{c.false_support:>11.3g}  {c.methods}{simulated}")
+                     f"{c.false_support:>11.3g}  {c.assumptions} | {c.methods}{simulated}")
         if parts:
             for p in c.parts:
                 support = "—" if p.false_support is None else f"{p.false_support:.3g}"
                 lines.append(f"    {p.name}: ff {p.false_failure:.3g}, fs {support} ({p.method})")
-            lines += [f"    nuisance: {n}" for n in c.nuisance]
+            lines += [f"    nuisance: {n.line(m)}" for n, m in c.nuisance]
     return "\n".join(lines)
 
 
@@ -160,8 +211,17 @@ def record(calibrations: list[Calibration]) -> dict:
     return {"seed": SEED, "suite_false_failure": ff, "suite_false_support": fs,
             "claims": [{"claim": c.claim, "slow": c.slow, "deterministic": c.deterministic, "design": c.design,
                         "boundary": c.boundary, "stated": list(c.stated), "false_failure": c.false_failure,
-                        "false_support": c.false_support, "nuisance": list(c.nuisance),
-                        "parts": [asdict(p) for p in c.parts]} for c in calibrations]}
+                        "false_support": c.false_support, "assumption": c.assumptions,
+                        "nuisance": [nuisance_record(n, m) for n, m in c.nuisance],
+                        "parts": [asdict(p) | {"assumption": assumption(p.method)} for p in c.parts]}
+                       for c in calibrations]}
+
+
+def nuisance_record(nuisance: Nuisance, measured) -> dict:
+    return {"name": nuisance.name, "assumed": nuisance.assumed, "basis": nuisance.basis,
+            "measured": None if measured is None else measured.value,
+            "source": None if measured is None else measured.source,
+            "contradicts": measured is not None and measured.contradicts(nuisance.assumed)}
 
 
 def main(argv=None, claims_folder: Path = Path("claims")) -> int:
@@ -171,6 +231,8 @@ def main(argv=None, claims_folder: Path = Path("claims")) -> int:
     parser.add_argument("--parts", action="store_true", help="print each claim's parts and nuisance values")
     parser.add_argument("--claims", type=Path, default=claims_folder, metavar="DIR",
                         help=f"the folder of claim modules to collect (default: {claims_folder})")
+    parser.add_argument("--findings", type=Path, default=REFERENCE_FINDINGS, metavar="FILE",
+                        help=f"the findings.json to read the measured nuisance values from (default: {REFERENCE_FINDINGS})")
     args = parser.parse_args(argv)
     try:
         claims = [c for c in collect(args.claims) if args.substring in c.id]
@@ -179,14 +241,19 @@ def main(argv=None, claims_folder: Path = Path("claims")) -> int:
     if not claims:
         print(f"no claim id contains {args.substring!r}", file=sys.stderr)
         return 2
-    calibrations = [calibrate(c) for c in claims]
+    try:
+        findings = {f["id"]: f for f in json.loads(args.findings.read_text())["findings"]}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        parser.exit(2, f"{parser.prog}: error: cannot read findings {str(args.findings)!r}: {error}\n")
+    calibrations = [calibrate(c, findings) for c in claims]
     print(table(calibrations, args.parts))
     ff, fs = suite_bounds(calibrations)
-    print(f"\n{len(calibrations)} claims ({sum(c.slow for c in calibrations)} slow). Suite-wide false failure (sum of "
-          f"stated): {ff:.3g}; suite-wide false support (sum of stated): {fs:.3g}")
+    print(f"\n{len(calibrations)} claims ({sum(c.slow for c in calibrations)} slow). Family-wise false support ≤ {fs:.3g} "
+          f"(the sum of the stated levels); family-wise false failure ≤ {ff:.3g} (the sum of the stated false failures): "
+          "Bonferroni's union bound, valid under any dependence between the claims")
     if args.json:
         write_text(args.json, json.dumps(record(calibrations), indent=1))
-    problems = check(calibrations)
+    problems = check(calibrations, whole_suite=not args.substring)
     for problem in problems:
         print(f"FAIL {problem}", file=sys.stderr)
     return 1 if problems else 0

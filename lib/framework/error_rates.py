@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from lib.framework.naming import require_count, require_probability
-from lib.framework.sequential import SequentialRateRule, decision_counts, false_failure_bound
+from lib.framework.sequential import SequentialRateRule, outcome_chances
 
 
 def t_bound_misses(n: int, confidence: float, effect: float) -> float:
@@ -28,11 +28,11 @@ def t_bound_size(confidence: float) -> float:
 
 
 def sequential_rate_errors(rule: SequentialRateRule, design_rate: float) -> tuple[float, float]:
-    """(false failure at design_rate, false support at the threshold) of a group-sequential rate rule: the exact
-    union bounds over its looks (lib.framework.sequential)."""
+    """(false failure at design_rate, false support at the threshold) of a group-sequential rate rule: exact over all
+    its looks (lib.framework.sequential.outcome_chances)."""
     require_probability("design rate", design_rate)
-    support = sum(stats.binom.sf(decision_counts(rule, n)[0] - 1, n, rule.threshold) for n in rule.stages)
-    return false_failure_bound(rule, design_rate), float(min(1.0, support))
+    return (1.0 - outcome_chances(rule, design_rate).get("supported", 0.0),
+            outcome_chances(rule, rule.threshold).get("supported", 0.0))
 
 
 def mcnemar_misses(n: int, first_rate: float, second_rate: float, alpha: float) -> float:
@@ -50,19 +50,6 @@ def mcnemar_misses(n: int, first_rate: float, second_rate: float, alpha: float) 
     share = only_first / (only_first + only_second)
     significant = stats.binom.sf(critical - 1, discordant, share)
     return float(1 - np.sum(stats.binom.pmf(discordant, n, only_first + only_second) * significant))
-
-
-def binomial_two_sided_rejects(n: int, expected: float, true_rate: float, alpha: float) -> float:
-    """The two-sided exact binomial test (scipy.stats.binomtest, 'minlike' p-values) of 'the rate is expected' over
-    n trials, at level alpha: the chance it rejects when the true rate is true_rate."""
-    require_count("trials", n)
-    k = np.arange(n + 1)
-    pmf = stats.binom.pmf(k, n, expected)
-    ascending = np.sort(pmf)
-    # p(k): the mass of every outcome no likelier than k (scipy's relative tolerance 1e-7 for ties)
-    no_likelier = np.searchsorted(ascending, pmf * (1 + 1e-7), side="right")
-    p_values = np.minimum(1.0, np.concatenate([[0.0], np.cumsum(ascending)])[no_likelier])
-    return float(stats.binom.pmf(k, n, true_rate)[p_values <= alpha].sum())
 
 
 def simulated_rate(hits: int, draws: int) -> tuple[float, float]:
@@ -202,3 +189,42 @@ def fisher_less_rejects(n: int, control_rate: float, treated_rate: float, alpha:
     rejects = t <= critical[c + t - totals[0]]
     weights = np.outer(stats.binom.pmf(control, n, control_rate), stats.binom.pmf(treated, n, treated_rate))
     return float(np.sum(weights * rejects))
+
+
+def equivalent_counts(n: int, alpha: float, centre: float, margin: float) -> tuple[int, int]:
+    """The counts k of n whose one-sided Clopper–Pearson bounds at level alpha both lie strictly inside
+    (centre − margin, centre + margin): the two one-sided tests of lib.framework.stats.rate_equivalence, as (first,
+    last), first > last when none."""
+    require_count("trials", n)
+    reach = margin + 10 * np.sqrt(max(centre * (1 - centre), 1 / n) / n)  # counts beyond it are far outside
+    k = np.arange(max(0, int(n * (centre - reach))), min(n, int(np.ceil(n * (centre + reach)))) + 1)
+    lower = np.where(k > 0, stats.beta.ppf(alpha, np.maximum(k, 1), n - k + 1), 0.0)
+    upper = np.where(k < n, stats.beta.isf(alpha, k + 1, np.maximum(n - k, 1)), 1.0)
+    inside = k[(lower > centre - margin) & (upper < centre + margin)]
+    return (int(inside[0]), int(inside[-1])) if inside.size else (1, 0)
+
+
+def rate_equivalence_errors(n: int, alpha: float, centre: float, margin: float) -> tuple[float, float]:
+    """The equivalence rule 'a rate matches centre within ±margin' (two one-sided exact tests at alpha, n trials):
+    (the chance it does not say 'equivalent' at the centre, the larger chance it says so at centre ± margin, the sides
+    inside [0, 1]). Exact: binomial over the counts it calls equivalent."""
+    first, last = equivalent_counts(n, alpha, centre, margin)
+    accepts = lambda rate: float(stats.binom.cdf(last, n, rate) - stats.binom.cdf(first - 1, n, rate)) if first <= last else 0.0
+    edges = [rate for rate in (centre - margin, centre + margin) if 0 <= rate <= 1]
+    return 1.0 - accepts(centre), max((accepts(rate) for rate in edges), default=0.0)
+
+
+def t_upper_bound_size_skewed(n: int, confidence: float, shape: float, draws: int, seed) -> tuple[float, float]:
+    """The rule 'the two-sided t interval's upper bound lies below a threshold' on right-skewed values, gamma with the
+    given shape (skewness 2/√shape), when their true mean sits on the threshold: the chance it says 'below', by
+    simulation (seeded), as (estimate, upper end of its exact one-sided 95% bound). Normal values give one tail,
+    t_bound_size; skewed ones more, since a low sample mean comes with a low sample spread."""
+    require_count("values", n, minimum=2)
+    rng = np.random.default_rng(seed)
+    quantile = stats.t.ppf(0.5 + confidence / 2, n - 1)
+    hits, chunk = 0, max(1, 2_000_000 // n)
+    for start in range(0, draws, chunk):
+        values = rng.gamma(shape, 1.0, (min(chunk, draws - start), n))
+        upper = values.mean(axis=1) + quantile * values.std(axis=1, ddof=1) / np.sqrt(n)
+        hits += int(np.sum(upper < shape))
+    return simulated_rate(hits, draws)

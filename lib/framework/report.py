@@ -4,15 +4,18 @@ from pathlib import Path
 
 from lib.framework.findings import Finding, format_value, paper_text
 from lib.framework.record import staleness
+from lib.framework.rules import figure, round_up
 
 
 def suite_false_failure(findings: list[Finding]) -> str:
-    """The chance that any of these claims fails while true, and that any says 'supported' while false: at most the
-    sums of their own (union bounds)."""
+    """The family-wise statement: the chance that any of these claims says 'supported' while on its boundary is at
+    most the sum of their levels (their stated false support), and that any true claim fails at most the sum of their
+    false failures: Bonferroni's union bound, which holds whatever the dependence between the claims."""
     failure = min(1.0, sum(f.false_failure for f in findings))
     support = min(1.0, sum(f.false_support for f in findings))
-    return (f"suite-wide false-failure bound: {failure:.2g}, false-support bound: {support:.2g} (the sums of the "
-            f"{len(findings)} claims' own, at their design margins and boundaries: python -m lib.calibration)")
+    return (f"family-wise false support ≤ {round_up(support, 2):g}, the sum of the {len(findings)} claims' levels "
+            f"(each claim's false support, beside it); family-wise false failure ≤ {round_up(failure, 2):g} "
+            "(Bonferroni's union bound, valid under any dependence between the claims: python -m lib.calibration)")
 
 
 def findings_json(findings: list[Finding], environment: dict) -> str:
@@ -31,9 +34,9 @@ def findings_markdown(findings: list[Finding], run: dict) -> str:
     findings = sorted(findings, key=lambda f: f.id)
     lines = ["# Findings", "", f"Run of {run['time']}, root seed {run['root_seed']}, commit {run['commit']}: "
              f"`{run['command']}`. " + suite_false_failure(findings).capitalize() + ".", "",
-             "| id | verdict | measured | the paper's number | source |", "|---|---|---|---|---|"]
-    lines += [f"| [`{f.id}`](#{f.id}) | {_cell(verdict_text(f, run))} | {_cell(f.summary)} | {_cell(paper_text(f))} | "
-              f"{f.source} |" for f in findings]
+             "| id | verdict | level | measured | the paper's number | source |", "|---|---|---|---|---|---|"]
+    lines += [f"| [`{f.id}`](#{f.id}) | {_cell(verdict_text(f, run))} | {figure(f.false_support)} | {_cell(f.summary)} | "
+              f"{_cell(paper_text(f))} | {f.source} |" for f in findings]
     for f in findings:
         lines += ["", f"## {f.id}", "", f"**{verdict_text(f, run)}**: {f.summary}", "",
                   f"- claim: {f.statement} ({f.source})", f"- rule: {f.rule}",
@@ -50,8 +53,8 @@ def findings_markdown(findings: list[Finding], run: dict) -> str:
 def terminal_table(findings: list[Finding], run: dict) -> list[str]:
     findings = sorted(findings, key=lambda f: f.id)
     width = max((len(f.id) for f in findings), default=2)
-    lines = [f"{f.id:<{width}}  {f.verdict:<12}  {f.summary}" + (f"  [{staleness(f, run)}]" if staleness(f, run) else "")
-             for f in findings]
+    lines = [f"{f.id:<{width}}  {f.verdict:<12}  level {figure(f.false_support):<6}  {f.summary}"
+             + (f"  [{staleness(f, run)}]" if staleness(f, run) else "") for f in findings]
     return lines + [suite_false_failure(findings)]
 
 

@@ -25,8 +25,8 @@ class Estimate:
         return f"{self.value:.{digits}g} [{self.low:.{digits}g}, {self.high:.{digits}g}]"
 
     def as_dict(self) -> dict:
-        """Its fields, floats to 6 decimals; 'constant' only when set, so an interval's record is as it was."""
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()
+        """Its fields, floats to 6 significant digits (a small value keeps its digits); 'constant' only when set."""
+        return {k: (float(f"{v:.6g}") if isinstance(v, float) else v) for k, v in asdict(self).items()
                 if k != "constant" or v}
 
 
@@ -110,7 +110,7 @@ def paired_rate_difference(first, second, confidence: float) -> tuple[Estimate, 
     return Estimate(difference, float(difference - half), float(difference + half), n, confidence), p_value
 
 
-def lower_in_every_group(higher: dict, lower: dict, confidence: float, alpha: float = 0.05) -> tuple[bool, dict]:
+def lower_in_every_group(higher: dict, lower: dict, confidence: float, alpha: float) -> tuple[bool, dict]:
     """Per group, paired runs (bool arrays over the same seeds): paired_rate_difference(higher[g], lower[g]); True
     when every group's one-sided McNemar test of 'the first is true more often' is significant at alpha (an
     intersection-union test: no correction)."""
@@ -133,11 +133,6 @@ def rate_ratio(treated: int, control: int, trials: int, confidence: float) -> Es
     risk = stats.contingency.relative_risk(treated, trials, control, trials)
     ci = risk.confidence_interval(confidence)
     return Estimate(float(risk.relative_risk), float(ci.low), float(ci.high), trials, confidence)
-
-
-def matches_rate(successes: int, trials: int, expected: float) -> float:
-    """Two-sided exact binomial p-value for 'the rate equals expected'."""
-    return float(stats.binomtest(int(successes), int(trials), expected).pvalue)
 
 
 def bootstrap_interval(samples: tuple, statistic, confidence: float, seed: int, store: Path | None = None) -> Estimate:
@@ -173,3 +168,11 @@ def equivalence(estimate: Estimate, margin: float) -> str:
     if -margin < estimate.low and estimate.high < margin:
         return "equivalent"
     return "undecided"
+
+
+def rate_equivalence(successes: int, trials: int, centre: float, margin: float, alpha: float) -> tuple[bool, Estimate]:
+    """Two one-sided exact tests (TOST, Schuirmann 1987) of 'the rate lies within ±margin of centre': True when the
+    one-sided Clopper–Pearson bounds at level alpha both lie strictly inside (centre − margin, centre + margin); with
+    the rate's interval (each side at alpha)."""
+    estimate = rate_interval(successes, trials, 1 - 2 * alpha)
+    return centre - margin < estimate.low and estimate.high < centre + margin, estimate

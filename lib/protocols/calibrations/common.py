@@ -6,8 +6,12 @@ import numpy as np
 from scipy import stats
 
 from lib.framework import error_rates as er
-from lib.framework.calibration import BCA, SIZE
+from lib.framework.calibration import BCA
 from lib.framework.rules import Part
+
+
+CONFIDENCE = 0.999  # the two-sided intervals of the claims measured at initialization
+SIZE = er.t_bound_size(CONFIDENCE)  # one side of such an interval: 0.0005
 
 
 @functools.cache
@@ -73,3 +77,7 @@ def log_band_parts(label: str, n: int, confidence: float, theory: float, low: fl
     below = (math.log(high) - math.log(theory)) / sd if math.isfinite(high) else math.inf
     miss = sum(er.t_bound_misses(n, confidence, e) for e in (above, below) if math.isfinite(e))
     return Part(label, miss, SIZE, BCA)
+
+
+FROM_99 = ("Earlier level: 99% intervals (0.005 a side), until the suite decided each claim at 0.005 or below "
+           "(Benjamin et al. 2018), at 0.0005 a side where the effect is as large as here")

@@ -6,21 +6,40 @@ import numpy as np
 from scipy import stats
 
 from lib.framework import error_rates as er
-from lib.framework.calibration import SIZE, T_NONCENTRAL, nuisance
+from lib.framework.calibration import T_NONCENTRAL, nuisance
+from lib.framework.nuisance import Measured, cv_t, log_t, read_spread, sd_log_bca, t_spread, value_at
 from lib.framework.rules import Part
 from lib.framework.sequential import SequentialBandRule
-from lib.protocols.calibrations.common import (INTEGRATED, expect, fixed_point, intervals_apart, lab3_first_variance,
+from lib.protocols.calibrations.common import (CONFIDENCE, INTEGRATED, SIZE, expect, fixed_point, intervals_apart, lab3_first_variance,
                                               log_band_parts, tanh_variances)
 
 
-# --- family A: the Lab3 MLP at initialization (claims/test_lab3_*.py: 50 networks, 99% t) ----------
+# --- family A: the Lab3 MLP at initialization (claims/test_lab3_*.py: 50 networks, 99.9% t) ----------
 
-A_NETWORKS, A_CONFIDENCE = 50, 0.99
+A_NETWORKS, A_CONFIDENCE = 50, CONFIDENCE
+BAND_ALPHA = 0.001  # glorot-standard-init-backprop-shrinks: each band rule's level over its looks
+SMALL, LARGE, SIGMOID = "normal-small-std-tanh-vanishes", "normal-large-std-tanh-saturates", "normal-std-sigmoid-vanishes"
+TANH, HELPS, GLOROT = "xavier-preserves-tanh", "xavier-helps-sigmoid", "glorot-standard-init-backprop-shrinks"
+SIGMAS = (0.01, 0.05, 0.10, 0.14, 0.28, 1.0)
+
+
+def sweep_gain(sigma: float):
+    """A reader of relu-std-sweep's per-network SD of log gain at sigma (its BCa interval over 50 networks)."""
+    return read_spread("relu-std-sweep", [f"sigma={sigma:g}/gain"], sd_log_bca, f"gain at σ = {sigma:g}")
+
+
+def normalized_blocks(findings: dict):
+    """The per-network SD of log gain in each block of networks the normalized init's looks added (a look over n
+    networks holds n − (the last look's) new ones; the first look's own SD stands for its block)."""
+    looks = value_at(findings, GLOROT, "normalized_gain/looks")
+    return Measured(max(log_t(look["estimate"]) for look in looks), f"{GLOROT}: normalized_gain, each look")
 
 
 def small_std_errors():
-    step, step_line = nuisance("per-network SD of log(std ratio) of one layer step (largest of 8)", 0.034641)
-    grad, grad_line = nuisance("per-network SD of log(‖δ_h1‖/‖δ_h5‖) (largest of 2)", 0.061807)
+    step, step_line = nuisance("per-network SD of log(std ratio) of one layer step (largest of 8)", 0.036062, read_spread(
+        SMALL, [f"sigma={s}/std_step_ratios/{i}" for s in (0.01, 0.05) for i in range(4)], log_t, "std_step_ratios"))
+    grad, grad_line = nuisance("per-network SD of log(‖δ_h1‖/‖δ_h5‖) (largest of 2)", 0.061807, read_spread(
+        SMALL, [f"sigma={s}/grad_h1_over_h5" for s in (0.01, 0.05)], log_t, "grad_h1_over_h5"))
     parts = []
     for sigma in (0.01, 0.05):
         parts.append(Part(f"σ={sigma}: 4 std steps below 1.1·g", 4 * er.t_bound_misses(
@@ -38,8 +57,10 @@ def tanh_fixed_point_derivative(sigma: float) -> float:
 
 
 def large_std_errors():
-    sds = {0.28: nuisance("per-network SD of mean tanh' at σ = 0.28 (largest layer)", 0.0066749),
-           1.0: nuisance("per-network SD of mean tanh' at σ = 1.0 (largest layer)", 0.0016076)}
+    sds = {0.28: nuisance("per-network SD of mean tanh' at σ = 0.28 (largest layer)", 0.0066749, read_spread(
+               LARGE, [f"sigma=0.28/mean_tanh_prime/{i}" for i in range(5)], t_spread, "mean_tanh_prime")),
+           1.0: nuisance("per-network SD of mean tanh' at σ = 1.0 (largest layer)", 0.0016076, read_spread(
+               LARGE, [f"sigma=1.0/mean_tanh_prime/{i}" for i in range(5)], t_spread, "mean_tanh_prime"))}
     parts = []
     for sigma, (sd, _) in sds.items():
         derivative = tanh_fixed_point_derivative(sigma)
@@ -49,8 +70,10 @@ def large_std_errors():
 
 
 def sigmoid_vanishes_errors():
-    spread, spread_line = nuisance("per-network SD of log(spread h5/h1) (largest of 6 σ)", 0.29823)
-    grad, grad_line = nuisance("per-network SD of log(‖δ_h1‖/‖δ_h5‖) (largest of 6 σ)", 0.10366)
+    spread, spread_line = nuisance("per-network SD of log(spread h5/h1) (largest of 6 σ)", 0.29823, read_spread(
+        SIGMOID, [f"sigma={s}/spread_h5_over_h1" for s in SIGMAS], log_t, "spread_h5_over_h1"))
+    grad, grad_line = nuisance("per-network SD of log(‖δ_h1‖/‖δ_h5‖) (largest of 6 σ)", 0.10366, read_spread(
+        SIGMOID, [f"sigma={s}/grad_h1_over_h5" for s in SIGMAS], log_t, "grad_h1_over_h5"))
     parts = [Part("6 σ: spread h5/h1 below 1", 6 * er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, math.log(2) / spread),
                   SIZE, T_NONCENTRAL),
              Part("6 σ: gradient h1/h5 below 1", 6 * er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, math.log(2) / grad),
@@ -66,10 +89,12 @@ def xavier_tanh_saturation() -> list[float]:
 
 
 def xavier_tanh_errors():
-    spread, spread_line = nuisance("per-network SD of log(std max/min)", 0.044315)
-    grads, grads_line = nuisance("per-network SD of log(weight-gradient max/min)", 0.059469)
+    spread, spread_line = nuisance("per-network SD of log(std max/min)", 0.044315, read_spread(
+        TANH, ["std_max_over_min"], log_t, "std_max_over_min"))
+    grads, grads_line = nuisance("per-network SD of log(weight-gradient max/min)", 0.059469, read_spread(
+        TANH, ["weight_grad_max_over_min"], log_t, "weight_grad_max_over_min"))
     cv, cv_line = nuisance("coefficient of variation of the saturated share over networks (h1), held at the theory's "
-                           "share", 5.0508)
+                           "share", 5.0508, read_spread(TANH, ["saturated_share/0"], cv_t, "saturated_share[0]"))
     half = math.log(2) / 2
     shares = xavier_tanh_saturation()
     parts = [Part("std max/min ≤ 2", er.t_bound_misses(A_NETWORKS, A_CONFIDENCE, half / spread), SIZE, T_NONCENTRAL),
@@ -90,10 +115,14 @@ def sigmoid_fixed_point_saturation(sigma: float) -> float:
 
 
 def xavier_sigmoid_errors():
-    cv_x, line_x = nuisance("CV of Xavier's h5 spread over networks", 0.036082)
-    cv_1, line_1 = nuisance("CV of σ = 0.01's h5 spread", 0.28942)
-    cv_5, line_5 = nuisance("CV of σ = 0.05's h5 spread", 0.040921)
-    sd_sat, line_sat = nuisance("per-network SD of the h5 saturated share (σ = 1's, taken for Xavier too)", 0.044498)
+    cv_x, line_x = nuisance("CV of Xavier's h5 spread over networks", 0.036082, read_spread(
+        HELPS, ["spread_h5"], cv_t, "spread_h5"))
+    cv_1, line_1 = nuisance("CV of σ = 0.01's h5 spread", 0.28942, read_spread(
+        HELPS, ["spread_h5_small_sigmas/0"], cv_t, "spread_h5_small_sigmas[0]"))
+    cv_5, line_5 = nuisance("CV of σ = 0.05's h5 spread", 0.040921, read_spread(
+        HELPS, ["spread_h5_small_sigmas/1"], cv_t, "spread_h5_small_sigmas[1]"))
+    sd_sat, line_sat = nuisance("per-network SD of the h5 saturated share (σ = 1's, taken for Xavier too)", 0.044498,
+                                  read_spread(HELPS, ["saturated_h5_sigma_1", "saturated_h5"], t_spread, "saturated_h5"))
     parts = []
     for label, cv in (("σ=0.01", cv_1), ("σ=0.05", cv_5)):
         miss = intervals_apart(A_NETWORKS, A_CONFIDENCE, 1.0, cv, 2 * cv_x)[0]  # Xavier's mean twice, so its SD too
@@ -108,17 +137,19 @@ def xavier_sigmoid_errors():
 
 
 def he_relu_errors():
-    he, he_line = nuisance("per-network SD of log gain under He (delta method over 50 networks)", 0.075313)
-    xavier, xavier_line = nuisance("per-network SD of log gain under Xavier (delta method)", 0.077187)
+    he, he_line = nuisance("per-network SD of log gain under He (delta method over 50 networks)", 0.075313, read_spread(
+        "he-preserves-relu", ["gain_he"], sd_log_bca, "gain_he"))
+    xavier, xavier_line = nuisance("per-network SD of log gain under Xavier (delta method)", 0.077187, read_spread(
+        "he-preserves-relu", ["gain_xavier"], sd_log_bca, "gain_xavier"))
     parts = [log_band_parts("He: gain inside 1 ± 10%", A_NETWORKS, A_CONFIDENCE, 1.0, 0.9, 1.1, he),
              log_band_parts("Xavier: gain inside 1/2 ± 10%", A_NETWORKS, A_CONFIDENCE, 0.5, 0.45, 0.55, xavier)]
     return parts, [he_line, xavier_line]
 
 
 def relu_sweep_errors():
-    sds = {0.10: nuisance("per-network SD of log gain at σ = 0.10 (delta method)", 0.10445),
-           0.14: nuisance("per-network SD of log gain at σ = 0.14", 0.083722),
-           0.28: nuisance("per-network SD of log gain at σ = 0.28", 0.090190)}
+    sds = {0.10: nuisance("per-network SD of log gain at σ = 0.10 (delta method)", 0.10445, sweep_gain(0.1)),
+           0.14: nuisance("per-network SD of log gain at σ = 0.14", 0.083722, sweep_gain(0.14)),
+           0.28: nuisance("per-network SD of log gain at σ = 0.28", 0.090190, sweep_gain(0.28))}
     bands = {0.10: (0.0, 0.9), 0.14: (0.9, 1.1), 0.28: (1.1, math.inf)}
     words = {0.10: "shrinks", 0.14: "holds", 0.28: "grows"}
     parts = [log_band_parts(f"σ={s}: {words[s]} (theory {100 * s**2 / 2:.3g})", A_NETWORKS, A_CONFIDENCE,
@@ -155,10 +186,12 @@ def band_rule_errors(rule: SequentialBandRule, gain: float, sd: float) -> tuple[
 
 
 def glorot_backprop_errors():
-    standard_sd, standard_line = nuisance("per-network SD of log gain, standard init (50 networks)", 0.011859)
-    normalized_sd, normalized_line = nuisance("per-network SD of log gain, normalized init (largest block)", 0.015638)
-    level = SequentialBandRule(0.9, 1.1, stages=(50, 200, 800), alpha=0.01)
-    shrinks = SequentialBandRule(0.0, 0.9, stages=(50, 200, 800), alpha=0.01)
+    standard_sd, standard_line = nuisance("per-network SD of log gain, standard init (50 networks)", 0.011859, read_spread(
+        GLOROT, ["standard_gain/looks/0/estimate"], log_t, "standard_gain, first look"))
+    normalized_sd, normalized_line = nuisance("per-network SD of log gain, normalized init (largest block)", 0.015638,
+                                              normalized_blocks)
+    level = SequentialBandRule(0.9, 1.1, stages=(50, 200, 800), alpha=BAND_ALPHA)
+    shrinks = SequentialBandRule(0.0, 0.9, stages=(50, 200, 800), alpha=BAND_ALPHA)
     standard = glorot_backprop_gain(1 / (3 * 784), 1 / 300)
     normalized = glorot_backprop_gain(2 / 884, 2 / 200)
     method = "exact: noncentral t, union over the looks"
