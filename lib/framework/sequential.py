@@ -29,6 +29,7 @@ def doubling_stages(cap: int, first: int = 1000) -> tuple:
 
 
 STAGES = doubling_stages(32_000)  # the default cap: confirming a rate of 0.91 against 0.90 at 0.005 fails 5e-4 of the time
+SPENDING_NAMES = {"pocock": "Pocock", "obrien-fleming": "O'Brien–Fleming"}
 SPENDING = "pocock"  # the default: fewer expected runs at the over-90 design than O'Brien–Fleming's (tests)
 
 
@@ -109,7 +110,7 @@ class SequentialRateRule:
                 f"one-sided lower Clopper–Pearson bound exceeds {self.threshold:g}, 'refuted' when the upper bound is "
                 f"below it{at}, else 'inconclusive' at the cap; the bounds' levels at each look spend {self.alpha:g} "
                 f"('supported') and {self.refute_level:.3g} ('refuted') across the looks by Lan–DeMets "
-                f"{self.spending.replace('-', '–').title()}-type spending, exactly on the counts at a rate of "
+                f"{SPENDING_NAMES[self.spending]}-type spending, exactly on the counts at a rate of "
                 f"{self.threshold:g} (lib.framework.alpha_spending), so each side's error over all looks is at most its "
                 f"level")
 
