@@ -36,3 +36,16 @@ def test_gradient_norms_of_a_linear_sum():
     # d(sum of outputs)/dz = 1 everywhere (12 entries); d/dW[i, j] = sum over samples of x_i = 3 (16 entries)
     assert np.isclose(stats.backprop_grad_norm[0, 0], np.sqrt(12))
     assert np.isclose(stats.weight_grad_norm[0, 0], np.sqrt(16 * 9))
+
+
+def test_forward_only_saturated_shares_are_the_probes_for_the_same_networks():
+    """lib.protocols.lab3.saturated_shares (the saturation part of xavier-preserves-tanh, 1,000 networks) measures
+    network k exactly as the full probe does for the same seed."""
+    from lib.protocols.lab3 import InitSetting, probe_lab3, saturated_shares
+
+    x = torch.randn(40, 784, generator=torch.Generator().manual_seed(0)) * 3
+    labels = torch.arange(40) % 10
+    setting = InitSetting("normal", 0.12)
+    probed = probe_lab3("tanh", setting, [5, 6, 7], x, labels)[0].saturated
+    assert probed.max() > 0
+    np.testing.assert_array_equal(saturated_shares("tanh", setting, [5, 6, 7], x, chunk=2), probed)

@@ -113,3 +113,23 @@ def test_the_jacobian_of_a_scaled_identity_layer_at_zero_has_that_scale_as_every
     net = StackedMLP(weights, biases, [get_activation("tanh")] * 2)
     values = mean_singular_values(net, torch.zeros(3, 4).double(), [1], tanh_derivative)
     assert values.shape == (2, 1) and np.allclose(values, 0.5)
+
+
+def test_the_bounded_mean_upper_bound_holds_on_skewed_values_and_meets_its_critical_mean():
+    """Hoeffding's bound for values in [0, 1]: on values as skewed as xavier-preserves-tanh's shares (mostly 0) it is
+    below the true mean no more often than its level, where a t bound is below it far more often."""
+    from lib.framework.error_rates import bounded_mean_critical
+    from lib.framework.stats import bounded_mean_upper, mean_interval
+
+    rng, n, draws, alpha = np.random.default_rng(8), 200, 4000, 0.05
+    true_mean = 0.01
+    samples = np.minimum(rng.gamma(0.04, true_mean / 0.04, (draws, n)), 1.0)
+    mean = samples.mean()  # the clipped values' own mean, a hair below 0.01
+    hoeffding = np.mean([bounded_mean_upper(s, alpha).high < mean for s in samples])
+    t_bound = np.mean([mean_interval(s, 1 - 2 * alpha).high < mean for s in samples])
+    assert hoeffding <= alpha and t_bound > 2 * alpha
+    critical = bounded_mean_critical(1000, 0.0005, 0.01)
+    assert bounded_mean_upper(np.full(1000, critical * 0.999), 0.0005).high < 0.01
+    assert bounded_mean_upper(np.full(1000, critical * 1.001), 0.0005).high > 0.01
+    with pytest.raises(ValueError, match="needs values in"):
+        bounded_mean_upper([0.5, 1.5], 0.05)

@@ -142,6 +142,8 @@ def assumption(method: str) -> str:
     """What a part's computation assumes of the data, read from its method."""
     if method.startswith("deterministic"):
         return "none (deterministic)"
+    if "Hoeffding" in method:
+        return "values in [0, 1] (distribution-free)"
     if "gamma" in method:
         return "normal values (t); size checked on skewed (gamma) values"
     if "noncentral t" in method or "two t intervals" in method:

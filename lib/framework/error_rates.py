@@ -7,7 +7,7 @@ says 'supported' while the truth sits on the claim's boundary).
 import functools
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, special, stats
 
 from lib.framework.naming import require_count, require_probability
 from lib.framework.sequential import SequentialRateRule, outcome_chances
@@ -228,3 +228,11 @@ def t_upper_bound_size_skewed(n: int, confidence: float, shape: float, draws: in
         upper = values.mean(axis=1) + quantile * values.std(axis=1, ddof=1) / np.sqrt(n)
         hits += int(np.sum(upper < shape))
     return simulated_rate(hits, draws)
+
+
+def bounded_mean_critical(n: int, alpha: float, threshold: float) -> float:
+    """The mean of n values in [0, 1] below which lib.framework.stats.bounded_mean_upper at alpha lies below
+    threshold: the x < threshold with n·KL(x ‖ threshold) = ln(1/alpha) (0 if even a mean of 0 does not reach it)."""
+    require_count("values", n)
+    gap = lambda x: n * (special.rel_entr(x, threshold) + special.rel_entr(1 - x, 1 - threshold)) - np.log(1 / alpha)
+    return float(optimize.brentq(gap, 0.0, threshold * (1 - 1e-12))) if gap(0.0) > 0 else 0.0

@@ -3,7 +3,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import special, stats
+from scipy import optimize, special, stats
 
 from lib.framework.memo import function_code, remembered, value_digest
 
@@ -176,3 +176,18 @@ def rate_equivalence(successes: int, trials: int, centre: float, margin: float, 
     the rate's interval (each side at alpha)."""
     estimate = rate_interval(successes, trials, 1 - 2 * alpha)
     return centre - margin < estimate.low and estimate.high < centre + margin, estimate
+
+
+def bounded_mean_upper(values, alpha: float) -> Estimate:
+    """The mean of independent values in [0, 1] with an upper bound that holds with probability 1 − alpha whatever
+    their distribution: the largest μ with n·KL(mean ‖ μ) ≤ ln(1/alpha), KL the Bernoulli divergence (Hoeffding 1963,
+    Theorem 1, whose bound any distribution on [0, 1] obeys); low is 0."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 0 or values.min() < 0 or values.max() > 1:
+        raise ValueError(f"bounded_mean_upper needs values in [0, 1], got {values.size} values in "
+                         f"[{values.min() if values.size else None}, {values.max() if values.size else None}]")
+    mean, n = float(values.mean()), values.size
+    budget = np.log(1 / alpha) / n
+    divergence = lambda mu: special.rel_entr(mean, mu) + special.rel_entr(1 - mean, 1 - mu) - budget
+    high = 1.0 if divergence(1 - 1e-15) <= 0 else float(optimize.brentq(divergence, mean, 1 - 1e-15, xtol=1e-15))
+    return Estimate(mean, 0.0, high, n, 1 - alpha)

@@ -11,7 +11,7 @@ from lib.framework.cache import ExperimentCache
 from lib.nets.ensemble import StackedMLP, build_mlp
 from lib.nets.initializers import Initializer, code_digest, get_initializer
 from lib.framework.progress import epoch_reporter
-from lib.nets.probes import LayerStats, activation_sample, probe_layers
+from lib.nets.probes import SATURATION, LayerStats, activation_sample, probe_layers
 from lib.nets.training import batch_orders, make_optimizer, train
 
 
@@ -67,6 +67,29 @@ def probe_lab3(activation: str, setting: InitSetting, seeds: list[int], x, label
     x, labels = x.to(device), labels.to(device)
     stats = probe_layers(net, x, lambda logits: cross_entropy_per_network(logits, labels), HIDDEN_LAYERS, activation)
     return stats, activation_sample(net, x, HIDDEN_LAYERS, sample_size, seeds[0])
+
+
+def saturated_shares(activation: str, setting: InitSetting, seeds: list[int], x, device: str = "cpu",
+                     chunk: int = 100) -> np.ndarray:
+    """[networks, hidden layers]: each fresh Lab3 network's share of saturated units (lib.nets.probes.SATURATION) on
+    x, forward only, chunk networks at a time; network k is probe_lab3's network of the same seed."""
+    shares = []
+    with torch.no_grad():
+        for start in range(0, len(seeds), chunk):
+            net = lab3_mlp(activation, setting.initializer(), seeds[start:start + chunk], device=device)
+            _, post = net.forward_with_taps(x.to(device))
+            shares.append(torch.stack([SATURATION[activation](post[l]).flatten(1).float().mean(dim=1).double()
+                                       for l in HIDDEN_LAYERS], dim=1).cpu().numpy())
+    return np.concatenate(shares)
+
+
+def saturated_shares_cached(cache: ExperimentCache, activation: str, setting: InitSetting, seeds: list[int], x,
+                            device: str = "cpu") -> np.ndarray:
+    """saturated_shares through the experiment cache (keyed by the digits, the seeds and the device)."""
+    key = {"activation": activation, "init": [setting.name, setting.std], "seeds": seeds, "device": device,
+           "data": digest(x), "init_code": code_digest(setting.name)}
+    compute = lambda: {"shares": saturated_shares(activation, setting, seeds, x, device)}
+    return cache.load_or_compute("lab3-saturation", key, __name__, compute, f"{activation} {setting.label}")["shares"]
 
 
 def deep_relu_mlp(weight_layers: int, width: int, weight_init: Initializer, seeds: list[int],
