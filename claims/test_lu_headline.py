@@ -51,7 +51,7 @@ OVER_90 = Claim(
         design=f"at a true collapse rate of {DESIGN_RATE} per target (the claim's whole-percent precision)",
         boundary="at a true rate of 0.90 in one target",
         errors=partial(over_90_errors, OVER_90_RULE),
-        stated=(0.002, 0.005),
+        stated=(0.004, 0.005),
     ),
 )
 

@@ -14,18 +14,23 @@ import numpy as np
 from scipy import signal, stats
 
 SPENDING = {
-    # Lan & DeMets (1983): the O'Brien–Fleming-like function, little spent early
-    "obrien-fleming": lambda alpha, t: 2 * stats.norm.sf(stats.norm.isf(alpha / 2) / math.sqrt(t)),
+    # Lan & DeMets (1983): the O'Brien–Fleming-like function of the information fraction t, little spent early
+    "obrien-fleming": lambda alpha, t, share: 2 * stats.norm.sf(stats.norm.isf(alpha / 2) / math.sqrt(t)),
     # Lan & DeMets (1983): the Pocock-like function, spent about evenly in t
-    "pocock": lambda alpha, t: alpha * math.log(1 + (math.e - 1) * t),
+    "pocock": lambda alpha, t, share: alpha * math.log(1 + (math.e - 1) * t),
+    # an equal share of alpha at each look, as Bonferroni divides it, with what the looks' overlap leaves unspent at
+    # one look carried to the next
+    "even": lambda alpha, t, share: alpha * share,
 }
 
 
-def spent(spending: str, alpha: float, fraction: float) -> float:
-    """The level a spending function has spent by information fraction t (alpha at t = 1)."""
+def spent(spending: str, alpha: float, stages: tuple, look: int) -> float:
+    """The level a spending function has spent by look `look` (0-based) of `stages` (alpha at the last)."""
     if spending not in SPENDING:
         raise ValueError(f"unknown spending function {spending!r}; give one of {', '.join(SPENDING)}")
-    return alpha if fraction >= 1 else float(SPENDING[spending](alpha, fraction))
+    if look == len(stages) - 1:
+        return alpha
+    return float(SPENDING[spending](alpha, stages[look] / stages[-1], (look + 1) / len(stages)))
 
 
 def carry(distribution: np.ndarray, runs: int, rate: float) -> np.ndarray:
@@ -37,16 +42,17 @@ def carry(distribution: np.ndarray, runs: int, rate: float) -> np.ndarray:
 @functools.cache
 def boundaries(threshold: float, stages: tuple, alpha: float, refute_alpha: float, spending: str) -> tuple:
     """Per look, (the smallest count said 'supported', the largest said 'refuted'; −1 if none): at the threshold's
-    rate, 'supported' by look j has chance at most spent(alpha, t_j), 'refuted' at most spent(refute_alpha, t_j)."""
+    rate, 'supported' by look j has chance at most what the spending function has spent of alpha by then, 'refuted'
+    at most what it has spent of refute_alpha."""
     distribution, previous, spent_support, spent_refute, found = np.ones(1), 0, 0.0, 0.0, []
-    for n in stages:
+    for look, n in enumerate(stages):
         distribution = carry(distribution, n - previous, threshold)
         previous = n
         above = np.cumsum(distribution[::-1])[::-1]  # above[c]: chance of a count ≥ c
         below = np.cumsum(distribution)  # below[r]: chance of a count ≤ r
-        allowed = spent(spending, alpha, n / stages[-1]) - spent_support
+        allowed = spent(spending, alpha, stages, look) - spent_support
         supported_from = int(np.argmax(np.append(above, 0.0) <= allowed * (1 + 1e-12)))
-        allowed = spent(spending, refute_alpha, n / stages[-1]) - spent_refute
+        allowed = spent(spending, refute_alpha, stages, look) - spent_refute
         refuted_up_to = int(np.sum(below <= allowed * (1 + 1e-12))) - 1
         refuted_up_to = min(refuted_up_to, supported_from - 1)
         spent_support += float(above[supported_from]) if supported_from <= n else 0.0

@@ -29,8 +29,10 @@ def doubling_stages(cap: int, first: int = 1000) -> tuple:
 
 
 STAGES = doubling_stages(32_000)  # the default cap: confirming a rate of 0.91 against 0.90 at 0.005 fails 5e-4 of the time
-SPENDING_NAMES = {"pocock": "Pocock", "obrien-fleming": "O'Brien–Fleming"}
-SPENDING = "pocock"  # the default: fewer expected runs at the over-90 design than O'Brien–Fleming's (tests)
+SPENDING_WORDS = {"even": "in equal shares, one a look, each look also taking what the looks before it left unspent",
+                  "pocock": "by Lan–DeMets spending, Pocock-like", "obrien-fleming": "by Lan–DeMets spending, "
+                  "O'Brien–Fleming-like"}
+SPENDING = "even"  # the default: at the over-90 design, fewer expected runs than the other two (tests)
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class SequentialRateRule:
             require_count("stage size", n)
         if list(self.stages) != sorted(set(self.stages)):
             raise ValueError(f"stages must be strictly increasing run counts, got {self.stages!r}")
-        alpha_spending.spent(self.spending, self.alpha, 1.0)  # an unknown spending function is a one-line error
+        alpha_spending.spent(self.spending, self.alpha, tuple(self.stages), 0)  # an unknown one: a one-line error
 
     @property
     def refute_level(self) -> float:
@@ -108,11 +110,10 @@ class SequentialRateRule:
               if self.at_band is not None else "")
         return (f"decided sequentially at {looks} runs (stop at the first decisive look): 'supported' when the "
                 f"one-sided lower Clopper–Pearson bound exceeds {self.threshold:g}, 'refuted' when the upper bound is "
-                f"below it{at}, else 'inconclusive' at the cap; the bounds' levels at each look spend {self.alpha:g} "
-                f"('supported') and {self.refute_level:.3g} ('refuted') across the looks by Lan–DeMets "
-                f"{SPENDING_NAMES[self.spending]}-type spending, exactly on the counts at a rate of "
-                f"{self.threshold:g} (lib.framework.alpha_spending), so each side's error over all looks is at most its "
-                f"level")
+                f"below it{at}, else 'inconclusive' at the cap; the bounds' levels spend {self.alpha:g} ('supported') "
+                f"and {self.refute_level:.3g} ('refuted') across the looks {SPENDING_WORDS[self.spending]}, computed "
+                f"exactly on the counts at a rate of {self.threshold:g} (lib.framework.alpha_spending), so each side's "
+                f"error over all looks is at most its level")
 
 
 @dataclass(frozen=True)
