@@ -267,3 +267,11 @@ def test_skewed_values_raise_the_size_of_an_upper_t_bound():
     near_normal, _ = er.t_upper_bound_size_skewed(50, 0.99, 1e4, 40_000, 7)
     skewed, _ = er.t_upper_bound_size_skewed(50, 0.99, 1.0, 40_000, 7)
     assert within(int(near_normal * 40_000), 40_000, 0.005) and skewed > 0.01
+
+
+def test_an_unreadable_findings_file_is_a_one_line_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        calibration.main(["-k", "born", "--claims", str(CLAIMS), "--findings", str(tmp_path / "missing.json")])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and err.count("\n") == 1
+    assert "cannot read findings" in err and "missing.json" in err

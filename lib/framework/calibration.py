@@ -245,8 +245,11 @@ def main(argv=None, claims_folder: Path = Path("claims")) -> int:
         return 2
     try:
         findings = {f["id"]: f for f in json.loads(args.findings.read_text())["findings"]}
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        parser.exit(2, f"{parser.prog}: error: cannot read findings {str(args.findings)!r}: {error}\n")
+    except OSError as error:
+        parser.exit(2, f"{parser.prog}: error: cannot read findings {str(args.findings)!r}: {error.strerror}\n")
+    except (ValueError, KeyError, TypeError) as error:
+        parser.exit(2, f"{parser.prog}: error: cannot read findings {str(args.findings)!r}: not a findings.json "
+                       f"({error})\n")
     calibrations = [calibrate(c, findings) for c in claims]
     print(table(calibrations, args.parts))
     ff, fs = suite_bounds(calibrations)
