@@ -275,3 +275,22 @@ def test_an_unreadable_findings_file_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert stopped.value.code == 2 and err.count("\n") == 1
     assert "cannot read findings" in err and "missing.json" in err
+
+
+def test_the_reports_give_each_claims_level_and_the_family_wise_sums_by_name(tmp_path):
+    """The terminal table, FINDINGS.md and index.html: each claim's level (its false support) beside it, and the
+    family-wise sums over the claims a run holds, naming Bonferroni's union bound."""
+    from lib.framework.html_report import render
+    from lib.framework.record import read_previous
+    from lib.framework.report import findings_markdown, terminal_table
+
+    copy = tmp_path / "findings.json"  # read_previous sets an unreadable file aside: never the reference itself
+    copy.write_text((ROOT / "docs" / "reference" / "findings.json").read_text())
+    findings, _ = read_previous(copy)
+    assert findings
+    run = findings[0].run
+    total = round_up(sum(f.false_support for f in findings), 2)
+    for text in (findings_markdown(findings, run), "\n".join(terminal_table(findings, run)), render(findings, run)):
+        assert f"amily-wise false support ≤ {total:g}" in text and "Bonferroni's union bound" in text.replace("&#39;", "'")
+    table = "\n".join(terminal_table(findings, run))
+    assert all(f"level {figure(f.false_support)}" in table for f in findings)

@@ -2,10 +2,10 @@
 
 A group-sequential rule on a binomial rate looks at n_1 < n_2 < … < n_J runs. Dividing its level equally over the
 looks (Bonferroni) leaves part of it unspent, because the looks share their runs. Lan & DeMets (1983) spend it
-instead: by look j, at most alpha(t_j) of the level is spent, t_j = n_j / n_J the information fraction. Here the
-spending is exact: the count distribution of the runs still undecided is carried from look to look (a binomial
-convolution), so each look's critical counts take what the earlier looks left, and the error over all looks is
-computed, not bounded.
+instead: by look j, at most a stated share of the level is spent (a function of t_j = n_j / n_J, the information
+fraction; the suite's default, "even", an equal share a look). Here the spending is exact: the count distribution of
+the runs still undecided is carried from look to look (a binomial convolution), so each look's critical counts take
+what the earlier looks left, and the error over all looks is computed, not bounded.
 """
 import functools
 import math

@@ -6,7 +6,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from lib.framework.findings import Finding, format_value, paper_text
 from lib.framework.record import staleness
-from lib.framework.report import suite_false_failure
+from lib.framework.report import sentence_case, suite_false_failure
 from lib.framework.rules import figure
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -20,4 +20,4 @@ def render(findings: list[Finding], run: dict) -> str:
                          "measured_text": [(k, format_value(v)) for k, v in f.measured.items()]}
             for f in sorted(findings, key=lambda f: f.id)]
     return environment.get_template("index.html.j2").render(findings=rows, run=run,
-                                                             bound=suite_false_failure(findings).capitalize())
+                                                             bound=sentence_case(suite_false_failure(findings)))

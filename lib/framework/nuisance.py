@@ -4,7 +4,7 @@ measured in the reference findings, and the check that the measurement does not 
 A rule's error rates hold at its nuisance values. A value is assumed from a reference run (rounded up) or declared;
 the measurement read back from the findings that the suite wrote says whether the assumption still describes the
 protocol. A spread contradicts its design when the measured spread exceeds the assumed one by more than SLACK (the
-findings keep six decimals, and a spread backed out of an interval keeps its digits to well under that); a chance
+findings keep six significant digits, so a spread backed out of an interval is good to well under that); a chance
 contradicts it when the exact one-sided lower bound at 1 − CHANCE_LEVEL of the measured count lies above the assumed
 chance.
 """
@@ -61,7 +61,7 @@ class Nuisance:
 # --- reading a spread back from an interval in the findings -------------------------------------
 
 def value_at(findings: dict, claim: str, path: str):
-    """The value at a '/'-separated path in a claim's measured values ('[i]' or a number indexes a list)."""
+    """The value at a '/'-separated path in a claim's measured values (a number indexes a list)."""
     value = findings[claim]["measured"]
     for key in path.split("/"):
         value = value[int(key)] if isinstance(value, list) else value[key]

@@ -18,6 +18,11 @@ def suite_false_failure(findings: list[Finding]) -> str:
             "(Bonferroni's union bound, valid under any dependence between the claims: python -m lib.calibration)")
 
 
+def sentence_case(text: str) -> str:
+    """text with its first letter capital and the rest as written (str.capitalize lowers proper names)."""
+    return text[:1].upper() + text[1:]
+
+
 def findings_json(findings: list[Finding], environment: dict) -> str:
     records = [json.loads(f.to_json()) for f in sorted(findings, key=lambda f: f.id)]
     return json.dumps({"environment": environment, "findings": records}, indent=2) + "\n"
@@ -33,7 +38,7 @@ def findings_markdown(findings: list[Finding], run: dict) -> str:
     """A table of all findings, then a section per claim; figure paths are relative to the artifacts folder."""
     findings = sorted(findings, key=lambda f: f.id)
     lines = ["# Findings", "", f"Run of {run['time']}, root seed {run['root_seed']}, commit {run['commit']}: "
-             f"`{run['command']}`. " + suite_false_failure(findings).capitalize() + ".", "",
+             f"`{run['command']}`. " + sentence_case(suite_false_failure(findings)) + ".", "",
              "| id | verdict | level | measured | the paper's number | source |", "|---|---|---|---|---|---|"]
     lines += [f"| [`{f.id}`](#{f.id}) | {_cell(verdict_text(f, run))} | {figure(f.false_support)} | {_cell(f.summary)} | "
               f"{_cell(paper_text(f))} | {f.source} |" for f in findings]

@@ -39,7 +39,7 @@ def leaky_errors():
 BORN_WIDTHS, BORN_DEPTHS = (2, 3, 5, 10), (1, 2, 5, 9, 20, 50)
 
 
-BORN_RUNS, BORN_ALPHA, BORN_MARGIN = 100_000, 0.001, 0.01  # relu-born-dead-theory: runs a cell, TOST level, margin
+BORN_RUNS, BORN_ALPHA, BORN_MARGIN = 200_000, 0.001, 0.01  # relu-born-dead-theory: runs a cell, TOST level, margin
 
 
 def born_dead_errors():
