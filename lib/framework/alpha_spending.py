@@ -22,6 +22,8 @@ SPENDING = {
     # one look carried to the next
     "even": lambda alpha, t, share: alpha * share,
 }
+WORDS = {"even": "in equal shares, one a look, each look also taking what the looks before it left unspent",
+         "pocock": "by Lan–DeMets spending, Pocock-like", "obrien-fleming": "by Lan–DeMets spending, O'Brien–Fleming-like"}
 
 
 def spent(spending: str, alpha: float, stages: tuple, look: int) -> float:

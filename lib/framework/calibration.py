@@ -73,8 +73,8 @@ class Calibration:
 
     @property
     def contradicted(self) -> list:
-        """The nuisance values whose measurement contradicts the design."""
-        return [n for n, m in self.nuisance if m is not None and m.contradicts(n.assumed)]
+        """The (nuisance, measured) pairs whose measurement contradicts the design."""
+        return [(n, m) for n, m in self.nuisance if m is not None and m.contradicts(n.assumed)]
 
     @property
     def intervals(self) -> list:
@@ -170,8 +170,7 @@ def check(calibrations: list[Calibration], whole_suite: bool = True) -> list[str
             problems.append(f"{c.claim}: stated false failure {figure(ff)} below the computed {c.false_failure:.3g}")
         if c.false_support > fs * (1 + TOLERANCE):
             problems.append(f"{c.claim}: stated false support {figure(fs)} below the computed {c.false_support:.3g}")
-        for n in c.contradicted:
-            m = dict(c.nuisance)[n]
+        for n, m in c.contradicted:
             problems.append(f"{c.claim}: the design assumes {n.name} = {n.assumed:g}, and {m.source} measured "
                             f"{m.value:.3g}: its stated rates describe another protocol")
         if fs > CLAIM_SUPPORT or ff > CLAIM_FAILURE:

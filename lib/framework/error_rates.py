@@ -7,10 +7,11 @@ says 'supported' while the truth sits on the claim's boundary).
 import functools
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
 from lib.framework.naming import require_count, require_probability
-from lib.framework.sequential import SequentialRateRule, outcome_chances
+from lib.framework.sequential import SequentialRateRule, false_failure, outcome_chances
+from lib.framework.stats import bernoulli_divergence
 
 
 def t_bound_misses(n: int, confidence: float, effect: float) -> float:
@@ -31,8 +32,7 @@ def sequential_rate_errors(rule: SequentialRateRule, design_rate: float) -> tupl
     """(false failure at design_rate, false support at the threshold) of a group-sequential rate rule: exact over all
     its looks (lib.framework.sequential.outcome_chances)."""
     require_probability("design rate", design_rate)
-    return (1.0 - outcome_chances(rule, design_rate).get("supported", 0.0),
-            outcome_chances(rule, rule.threshold).get("supported", 0.0))
+    return false_failure(rule, design_rate), outcome_chances(rule, rule.threshold).get("supported", 0.0)
 
 
 def mcnemar_misses(n: int, first_rate: float, second_rate: float, alpha: float) -> float:
@@ -234,5 +234,5 @@ def bounded_mean_critical(n: int, alpha: float, threshold: float) -> float:
     """The mean of n values in [0, 1] below which lib.framework.stats.bounded_mean_upper at alpha lies below
     threshold: the x < threshold with n·KL(x ‖ threshold) = ln(1/alpha) (0 if even a mean of 0 does not reach it)."""
     require_count("values", n)
-    gap = lambda x: n * (special.rel_entr(x, threshold) + special.rel_entr(1 - x, 1 - threshold)) - np.log(1 / alpha)
+    gap = lambda x: n * bernoulli_divergence(x, threshold) - np.log(1 / alpha)
     return float(optimize.brentq(gap, 0.0, threshold * (1 - 1e-12))) if gap(0.0) > 0 else 0.0

@@ -29,9 +29,6 @@ def doubling_stages(cap: int, first: int = 1000) -> tuple:
 
 
 STAGES = doubling_stages(32_000)  # the default cap: confirming a rate of 0.91 against 0.90 at 0.005 fails 5e-4 of the time
-SPENDING_WORDS = {"even": "in equal shares, one a look, each look also taking what the looks before it left unspent",
-                  "pocock": "by Lan–DeMets spending, Pocock-like", "obrien-fleming": "by Lan–DeMets spending, "
-                  "O'Brien–Fleming-like"}
 SPENDING = "even"  # the default: at the over-90 design, fewer expected runs than the other two (tests)
 
 
@@ -111,7 +108,7 @@ class SequentialRateRule:
         return (f"decided sequentially at {looks} runs (stop at the first decisive look): 'supported' when the "
                 f"one-sided lower Clopper–Pearson bound exceeds {self.threshold:g}, 'refuted' when the upper bound is "
                 f"below it{at}, else 'inconclusive' at the cap; the bounds' levels spend {self.alpha:g} ('supported') "
-                f"and {self.refute_level:.3g} ('refuted') across the looks {SPENDING_WORDS[self.spending]}, computed "
+                f"and {self.refute_level:.3g} ('refuted') across the looks {alpha_spending.WORDS[self.spending]}, computed "
                 f"exactly on the counts at a rate of {self.threshold:g} (lib.framework.alpha_spending), so each side's "
                 f"error over all looks is at most its level")
 
@@ -221,7 +218,7 @@ def simulate_verdicts(rule: SequentialRateRule, true_rate: float, draws: int, rn
     require_count("draws", draws)
     sizes = np.diff([0, *rule.stages])
     cumulative = np.cumsum(rng.binomial(sizes, true_rate, size=(draws, len(sizes))), axis=1)
-    supported_from, refuted_up_to = np.array([decision_counts(rule, n) for n in rule.stages]).T
+    supported_from, refuted_up_to = np.array([rule.critical_counts(n) for n in rule.stages]).T
     supported, refuted = cumulative >= supported_from, cumulative <= refuted_up_to
     decisive = supported | refuted
     first = np.where(decisive.any(axis=1), decisive.argmax(axis=1), -1)
@@ -230,11 +227,6 @@ def simulate_verdicts(rule: SequentialRateRule, true_rate: float, draws: int, rn
     said_refuted = (first >= 0) & refuted[rows, first]
     return {"supported": float(said_supported.mean()), "refuted": float(said_refuted.mean()),
             "inconclusive": float((first < 0).mean())}
-
-
-def decision_counts(rule: SequentialRateRule, n: int) -> tuple[int, int]:
-    """At a look of n runs, the smallest count that is 'supported' and the largest that is 'refuted' (−1 if none)."""
-    return rule.critical_counts(n)
 
 
 def _smallest(predicate, n: int) -> int:
@@ -260,7 +252,7 @@ def at_counts(rule: SequentialRateRule, n: int) -> tuple[int, int]:
 
 def look_decisions(rule: SequentialRateRule, n: int) -> np.ndarray:
     """The rule's outcome for every count 0..n at the look of n runs ("" where it goes on)."""
-    supported_from, refuted_up_to = decision_counts(rule, n)
+    supported_from, refuted_up_to = rule.critical_counts(n)
     first, last = at_counts(rule, n)
     decide = np.full(n + 1, "", dtype=object)
     decide[first:last + 1] = "at"
@@ -284,6 +276,6 @@ def false_failure(rule: SequentialRateRule, true_rate: float) -> float:
 def undecided_at_the_cap(rule: SequentialRateRule) -> list[int]:
     """The counts at the last look that none of the rule's outcomes takes: those where it would end 'inconclusive'."""
     n = rule.stages[-1]
-    supported_from, refuted_up_to = decision_counts(rule, n)
+    supported_from, refuted_up_to = rule.critical_counts(n)
     first, last = at_counts(rule, n)
     return [k for k in range(refuted_up_to + 1, supported_from) if not first <= k <= last]

@@ -178,6 +178,11 @@ def rate_equivalence(successes: int, trials: int, centre: float, margin: float, 
     return centre - margin < estimate.low and estimate.high < centre + margin, estimate
 
 
+def bernoulli_divergence(x: float, mu: float) -> float:
+    """KL(Bernoulli(x) ‖ Bernoulli(mu)), the exponent of Hoeffding's (1963) bound for means of values in [0, 1]."""
+    return float(special.rel_entr(x, mu) + special.rel_entr(1 - x, 1 - mu))
+
+
 def bounded_mean_upper(values, alpha: float) -> Estimate:
     """The mean of independent values in [0, 1] with an upper bound that holds with probability 1 − alpha whatever
     their distribution: the largest μ with n·KL(mean ‖ μ) ≤ ln(1/alpha), KL the Bernoulli divergence (Hoeffding 1963,
@@ -188,6 +193,6 @@ def bounded_mean_upper(values, alpha: float) -> Estimate:
                          f"[{values.min() if values.size else None}, {values.max() if values.size else None}]")
     mean, n = float(values.mean()), values.size
     budget = np.log(1 / alpha) / n
-    divergence = lambda mu: special.rel_entr(mean, mu) + special.rel_entr(1 - mean, 1 - mu) - budget
+    divergence = lambda mu: bernoulli_divergence(mean, mu) - budget
     high = 1.0 if divergence(1 - 1e-15) <= 0 else float(optimize.brentq(divergence, mean, 1 - 1e-15, xtol=1e-15))
     return Estimate(mean, 0.0, high, n, 1 - alpha)

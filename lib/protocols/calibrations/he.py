@@ -1,4 +1,5 @@
 """Error rates of He et al.'s training claims (claims/test_deep_relu_training.py, claims/test_he_depth_study.py)."""
+import functools
 import math
 from pathlib import Path
 
@@ -28,6 +29,7 @@ RECORD = Path(__file__).resolve().parents[3] / "docs" / "stability" / "he-claims
 RECORD_NAME = "docs/stability/he-claims-gpu-losses.npz, 21 root seeds"
 
 
+@functools.cache
 def final_losses(depth: int, initializer: str) -> np.ndarray:
     """[root seed, net] the last epoch's training loss of the recorded nets (keys '<depth>_<root seed>_<init>')."""
     with np.load(RECORD) as record:
