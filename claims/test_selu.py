@@ -14,7 +14,7 @@ from lib.framework import plots
 from lib.framework.findings import Claim, paper
 from lib.framework.rules import ERRORS, Rule
 from lib.framework.seeding import child, network_seeds, seed_for
-from lib.framework.stats import mean_interval
+from lib.framework.stats import geometric_mean_interval, mean_interval
 from lib.protocols.calibrations.common import CONFIDENCE, FROM_99
 from lib.protocols.calibrations.section_d import selu_errors
 from lib.protocols.self_normalization import alternating, layer_moments_cached, off_fixed_point_inputs, square, weight_tau
@@ -43,13 +43,17 @@ CLAIM = Claim(
     Rule(
         "at layer 32, from both starts: 'reaches (0, 1)' = the 99.9% t intervals over 100 networks of the activations' "
         "mean and variance lie inside [−0.1, 0.1] (Klambauer et al.'s Theorem 1 domain for the mean) and 1 ± 10% (the "
-        "suite's band); 'does not' = the mean's or the variance's interval lies wholly outside its band. The claim "
+        "suite's band); 'does not' = the mean's interval, or the variance's on the log scale (the geometric mean's "
+        "99.9% t interval of the logs), lies wholly outside its band. The claim "
         "holds if SELU + LeCun reaches (0, 1) and SELU + He and ReLU + LeCun do not. SELU + Glorot normal on these "
         "square layers is an equivalence control (the same weights as LeCun's, so the same moments), and a net whose "
         "layers alternate 100 and 400 units (Glorot's τ 0.4 and 1.6 by turns, LeCun's 1) is reported, not judged: "
         "Klambauer et al. say nothing of Glorot. " + ERRORS + ". Earlier rule: SELU + "
         "Glorot normal had to fail as well, a contrast the catalogue added and the paper never states; on square "
-        "layers it is the same network as SELU + LeCun, so that rule could never say supported. " + FROM_99,
+        "layers it is the same network as SELU + LeCun, so that rule could never say supported. Earlier rule: a "
+        "contrast's variance read by the arithmetic mean's t interval, whose bound on variances as skewed as a product "
+        "of 32 layers' gains fails more often than the level it states (0.008 to 0.016 on lognormal variances of CV 1 "
+        "to 1.5, against 0.0005). " + FROM_99,
         design="at the fixed point (0, 1) for SELU + LeCun, the mean-field layer-32 moments for SELU + He and ReLU + "
         "LeCun",
         boundary="at a moment on its band's edge (SELU + LeCun), or both moments of a contrast on their edges",
@@ -60,8 +64,10 @@ CLAIM = Claim(
 
 
 def last_layer(moments) -> dict:
+    """The layer-32 mean and variance over networks (t intervals), and the variance's geometric mean (t on logs)."""
     means, variances = moments
-    return {"mean": mean_interval(means[:, -1], CONFIDENCE), "variance": mean_interval(variances[:, -1], CONFIDENCE)}
+    return {"mean": mean_interval(means[:, -1], CONFIDENCE), "variance": mean_interval(variances[:, -1], CONFIDENCE),
+            "variance_geometric": geometric_mean_interval(variances[:, -1], CONFIDENCE)}
 
 
 def inside(estimate, band) -> bool:
@@ -77,7 +83,7 @@ def reaches(at: dict) -> bool:
 
 
 def does_not(at: dict) -> bool:
-    return outside(at["mean"], MEAN_BAND) or outside(at["variance"], VARIANCE_BAND)
+    return outside(at["mean"], MEAN_BAND) or outside(at["variance_geometric"], VARIANCE_BAND)
 
 
 NAMES = {"selu": "SELU", "relu": "ReLU", "lecun_normal": "LeCun", "he_normal": "He", "glorot_normal": "Glorot"}
