@@ -1,7 +1,7 @@
 """`python -m claims.he_prefill --seeds 1-20 [--depths 30,22,14,18,26] [--device cuda] [--cache DIR]`.
 
-He et al.'s claims train 16 nets a depth at each root seed (claims/he_common.py): about 40 minutes a seed for
-their two depths on 2 CPU cores. This trains the nets of every given root seed at once, one stack a depth, and
+He et al.'s claims train 42 nets a depth at each root seed (claims/he_common.py): about an hour a seed for their two
+depths on 2 CPU cores, two hours with the depth study's three others. This trains the nets of every given root seed at once, one stack a depth, and
 stores each claim's nets in the experiment cache exactly as the claim would store them; a sweep then reads them:
 
     python -m claims.he_prefill --seeds 1-20 --device cuda --cache hecache
@@ -15,18 +15,22 @@ Depths run in the order given, each stored as soon as it is trained; nets alread
 import argparse
 import sys
 import time
+from pathlib import Path
+
+import numpy as np
 
 import torch
 
-from claims.he_common import DEPTHS, PROTOCOL, SHALLOWER, depth_sequence, training_jobs, training_options
+from claims.he_common import DEPTHS, PROTOCOL, SHALLOWER, depth_sequence
+from lib.framework.atomic import write_arrays
+from lib.protocols.he_training import NETS, SETTING, WIDTH, data_split, train_job_cached, training_jobs
 from lib.engine.device import parse_device
 from lib.framework import progress
 from lib.framework.cache import ExperimentCache
 from lib.framework.seeding import claim_seed_sequence
 from lib.framework.settings import available_cores, prepare_writable_dir
 from lib.framework.stability import parse_seeds
-from lib.protocols.data import mnist_sample
-from lib.protocols.lab3 import prefill_deep_relu
+from lib.protocols.he_training import prefill
 
 CLAIM_DEPTHS = (PROTOCOL["weight_layers"], SHALLOWER)  # the two claims' own, first
 
@@ -59,23 +63,42 @@ def main(argv=None) -> int:
     parser.add_argument("--device", default="cpu", help="torch device: cpu or cuda[:N], as the sweep will name it "
                         "(the cache keys 'cuda' and 'cuda:0' apart)")
     parser.add_argument("--cache", default=".claims-cache", help="the experiment cache folder the sweep will read")
+    parser.add_argument("--write", type=Path, metavar="FILE", help="then write every net's held-out error, as wrong "
+                        "digits of the 1,000 per epoch, to FILE (.npz, keys '<depth>_<root seed>_<initializer>'): "
+                        "the pilot's and the stability record's form (docs/stability/)")
     args = parser.parse_args(argv)
     try:
         roots, depths, device = list(dict.fromkeys(parse_seeds(args.seeds))), parse_depths(args.depths), \
             parse_device(args.device)
         cache = ExperimentCache(prepare_writable_dir(args.cache, "claims cache folder"))
+        if args.write is not None:
+            prepare_writable_dir(args.write.parent, "--write file's folder")
     except ValueError as error:
         parser.error(str(error))
     torch.set_num_threads(available_cores())
     progress.set_reporter(lambda line: print(line, flush=True))
-    pixels, labels = mnist_sample()
+    split = data_split()
     for depth in depths:
         started = time.perf_counter()
         jobs = depth_jobs(roots, depth)
-        trained = prefill_deep_relu(cache, jobs, pixels, labels, device, **training_options(depth))
-        print(f"{depth} layers: {trained} of {len(jobs)} stacks ({trained * PROTOCOL['seeds']} nets) trained on "
+        trained = prefill(cache, jobs, split, depth, WIDTH, SETTING, device)
+        print(f"{depth} layers: {trained} of {len(jobs)} stacks ({trained * NETS} nets) trained on "
               f"{device} in {time.perf_counter() - started:.0f} s, the rest were in the cache", flush=True)
+    if args.write is not None:
+        write_arrays(args.write, **wrong_digits(cache, roots, depths, split, device))
+        print(f"wrote {args.write}", flush=True)
     return 0
+
+
+def wrong_digits(cache: ExperimentCache, roots: list[int], depths: list[int], split, device: str) -> dict:
+    """Every net's held-out wrong digits per epoch, [nets, epochs + 1] as uint16, keyed '<depth>_<root>_<init>'."""
+    arrays = {}
+    for depth in depths:
+        for root in roots:
+            for name, job in training_jobs(depth_sequence(lambda c: claim_seed_sequence(root, c), depth)).items():
+                error = train_job_cached(cache, job, split, depth, WIDTH, SETTING, device).held_out_error
+                arrays[f"{depth}_{root}_{name}"] = np.rint(error * len(split.labels_held)).astype(np.uint16)
+    return arrays
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The benchmark's own arithmetic: the machine's peak, and a long run trained in blocks."""
 import pytest
 
-from lib.protocols.bench import block_run, dgemm_gflops, peak_gflops
+from lib.protocols.bench import block_run, deep_trainer, dgemm_gflops, peak_gflops
 from lib.protocols.collapse import collapse_count
 from lib.protocols.lu import LuProtocol, run_lu
 from lib.framework.seeding import claim_seed_sequence
@@ -29,3 +29,10 @@ def test_a_block_run_counts_what_one_run_of_the_same_networks_counts():
 
 def test_the_measured_peak_is_a_rate_of_the_matrix_product():
     assert 0 < dgemm_gflops(size=200, repeats=2) < float("inf")
+
+
+def test_the_deep_trainer_s_line_names_its_work_and_its_rate_against_the_matrix_product():
+    line = deep_trainer(weight_layers=3, epochs=1, repeats=1)
+    assert line["deep_trainer"] == "3 layers, 42 nets, 32 steps"
+    assert line["deep_gflops"] > 0 and line["deep_fraction_of_dgemm"] == pytest.approx(
+        line["deep_gflops"] / line["deep_dgemm_gflops"], abs=2e-3)

@@ -210,17 +210,15 @@ def test_two_xdist_workers_give_the_findings_of_a_serial_run(runs):
 
 
 TRAIN_DEEP = """
-import sys, torch
+import sys, torch, numba
 torch.set_num_threads(int(sys.argv[1]))
-from lib.protocols.data import mnist_sample
-from lib.nets.initializers import get_initializer
-from lib.protocols.lab3 import cross_entropy_per_network, deep_relu_mlp
-from lib.nets.training import make_optimizer, train
-pixels, labels = mnist_sample()
-net = deep_relu_mlp(8, 100, get_initializer("he_normal"), [1, 2]).to(torch.float64)
-optimizer = make_optimizer("sgd", net.parameters(), lr=0.001, momentum=0.9)
-history = train(net, pixels[:640].double(), labels[:640], cross_entropy_per_network, optimizer, 2, 64, seed=3)
-print(history.double().numpy().tobytes().hex(), net.weights[3].numpy().tobytes().hex()[:4000])
+numba.set_num_threads(int(sys.argv[1]))
+from dataclasses import replace
+from lib.framework.seeding import claim_seed_sequence
+from lib.protocols.he_training import SETTING, data_split, train_jobs, training_jobs
+jobs = list(training_jobs(claim_seed_sequence(3, "threads")).values())
+curves = train_jobs(jobs, data_split(), 8, 100, replace(SETTING, epochs=2))
+print("".join(c.train_loss.tobytes().hex() + c.held_out_loss.tobytes().hex() for c in curves))
 """
 
 TRAIN_LU = """

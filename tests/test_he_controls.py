@@ -1,7 +1,8 @@
-"""The He claims' controls on real nets at 21 root seeds: the 22- and 30-layer losses of the GPU sweep
-(docs/stability/he-claims-gpu-losses.npz, keys '<depth>_<root seed>_<initializer>', [8 nets, 127 epochs]) pass every
-control at every seed, so a control's failure in a sweep speaks of the rule, not of one seed's diverged net."""
-from pathlib import Path
+"""The He claims' controls on real nets: the pilot's (docs/stability/he-pilot.npz, and the stability record's nets
+where there is one, keys '<depth>_<root seed>_<initializer>', wrong digits of 1,000 per epoch) pass every control,
+so a control's failure in a sweep speaks of the rule, not of one seed's nets. The pilot trained 16 nets a stack; its
+first ones are repeated to make the claims' NETS."""
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,30 +10,41 @@ import pytest
 import claims.test_deep_relu_training as training
 import claims.test_he_depth_study as depth_study
 from claims.he_common import DEPTHS, INITIALIZERS, PROTOCOL, SHALLOWER
-
-LOSSES = Path(__file__).resolve().parents[1] / "docs" / "stability" / "he-claims-gpu-losses.npz"
-ROOTS = [*range(1, 21), 20101]
-
-
-def nets(stored, depth: int, root: int) -> dict:
-    """One root seed's nets at one depth, as the claims' fixtures give them: initializer -> losses [8, 127]."""
-    return {name: stored[f"{depth}_{root}_{name}"] for name in INITIALIZERS}
+from lib.protocols.calibrations.he import PILOT, PILOT_ROOT, RECORD
+from lib.protocols.he_training import EPOCHS, NETS
 
 
-@pytest.fixture(scope="module")
-def stored():
-    with np.load(LOSSES) as data:
-        return dict(data)
+def stored_nets() -> dict:
+    """(file, root seed) -> depth -> initializer -> curves, for the pilot and the record."""
+    found = {}
+    for path in (PILOT, RECORD):
+        if not path.exists():
+            continue
+        with np.load(path) as data:
+            for key in data.files:
+                depth, root, name = key.split("_", 2)
+                error = data[key] / 1000.0
+                error = np.concatenate([error, error[:NETS - len(error)]])
+                found.setdefault((path.name, int(root)), {}).setdefault(int(depth), {})[name] = SimpleNamespace(
+                    held_out_error=error)
+    return found
 
 
-def test_the_stored_sweep_holds_every_seed_s_nets(stored):
-    assert len(stored) == len(ROOTS) * 2 * len(INITIALIZERS)
-    assert {a.shape for a in stored.values()} == {(PROTOCOL["seeds"], PROTOCOL["epochs"])}
+STORED = stored_nets()
 
 
-@pytest.mark.parametrize("root", ROOTS)
-def test_every_control_passes_on_the_sweep_s_nets(stored, root):
-    losses, losses_22 = nets(stored, PROTOCOL["weight_layers"], root), nets(stored, SHALLOWER, root)
-    training.test_control_swapped_initializers_are_refuted_and_stable_nets_pass(losses, losses_22)
-    training.test_control_the_rule_can_pass_and_stalling_turns_it(losses_22, losses)
-    depth_study.test_control_depth_rule_fails_on_the_reverse_trend_and_passes_on_the_trend({d: losses_22 for d in DEPTHS})
+def test_the_pilot_holds_16_nets_of_every_depth_and_initializer_at_its_root_seed():
+    with np.load(PILOT) as pilot:
+        assert {key.split("_", 1)[0] for key in pilot.files} == {str(d) for d in DEPTHS}
+        assert {key for key in pilot.files} == {f"{d}_{PILOT_ROOT}_{i}" for d in DEPTHS for i in INITIALIZERS}
+        assert {pilot[key].shape for key in pilot.files} == {(16, EPOCHS + 1)}
+
+
+@pytest.mark.parametrize("source", sorted(STORED), ids=lambda s: f"{s[0]}-{s[1]}")
+def test_every_control_passes_on_stored_nets(source):
+    nets = STORED[source]
+    curves, curves_22 = nets[PROTOCOL["weight_layers"]], nets[SHALLOWER]
+    training.test_control_swapped_initializers_or_escaped_nets_are_refuted(curves)
+    training.test_control_the_rule_turns_when_he_is_sooner_in_too_few_pairs_or_xavier_stalls(curves_22, curves)
+    if set(nets) == set(DEPTHS):
+        depth_study.test_control_depth_rule_fails_on_the_reverse_trend_and_passes_on_the_trend(nets)

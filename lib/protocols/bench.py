@@ -8,6 +8,9 @@ the start, in most of the headline's networks), so its rate is taken from the he
 computed (engine "kernel-all", the same bits): GFLOP/s and the fraction of this machine's float64 peak,
 computed from the clock and measured (a large float64 matrix product through torch's BLAS, on the same threads:
 turbo can lift it above the computed one).
+The deep trainer (lib/engine/deep_sgd.py) on its own line: one depth of He et al.'s claims (22 layers, its 21 Xavier
+and 21 He nets in one stack) over a fixed number of epochs, its seconds and GFLOP/s (matrix products only) and their
+fraction of the same large float64 matrix product, each the best of three.
 With --block RUNS, also runs 0 .. RUNS − 1 of the default protocol as a sequential extension trains them
 (blocks of lib.protocols.lu.BLOCK_RUNS, each counted and dropped), with its time and the process's peak memory.
 """
@@ -16,14 +19,17 @@ import json
 import os
 import resource
 import time
+from dataclasses import replace
 
 import torch
 
+from lib.engine.deep_sgd import matmul_flops_per_sample
 from lib.protocols.collapse import collapse_count
 from lib.protocols.lu import LuProtocol, blocks, lu_networks, run_lu
 from lib.engine.reference import sequential_from, train_one
 from lib.framework.seeding import child, claim_seed_sequence, network_seeds
 from lib.engine.device import set_thread_count
+from lib.protocols.he_training import NETS, SETTING, WIDTH, data_split, train_jobs, training_jobs
 from lib.protocols.targets import training_sets
 
 
@@ -82,6 +88,26 @@ def dgemm_gflops(size: int = 2000, repeats: int = 3) -> float:
     return 2 * size ** 3 / best / 1e9
 
 
+def deep_trainer(weight_layers: int = 22, epochs: int = 2, repeats: int = 3) -> dict:
+    """He et al.'s claims' trainer on one depth's nets (both initializers) for epochs of 32 steps: the best of repeats."""
+    split = data_split()
+    jobs = list(training_jobs(claim_seed_sequence(20101, "bench")).values())
+    setting = replace(SETTING, epochs=epochs)
+    train_jobs(jobs, split, weight_layers, WIDTH, replace(setting, epochs=1))  # compile the kernels
+    seconds = min(_seconds(lambda: train_jobs(jobs, split, weight_layers, WIDTH, setting))
+                  for _ in range(repeats))
+    widths = [split.x.shape[1]] + [WIDTH] * (weight_layers - 1) + [10]
+    nets = NETS * len(jobs)
+    trained = matmul_flops_per_sample(widths) * len(split.labels) * epochs
+    evaluated = 2 * sum(a * b for a, b in zip(widths, widths[1:])) * len(split.labels_held) * (epochs + 1)
+    gflops = nets * (trained + evaluated) / seconds / 1e9
+    dgemm = dgemm_gflops(repeats=repeats)
+    steps = epochs * -(-len(split.labels) // setting.batch_size)
+    return {"deep_trainer": f"{weight_layers} layers, {nets} nets, {steps} steps", "deep_seconds": round(seconds, 2),
+            "deep_gflops": round(gflops, 1), "deep_dgemm_gflops": round(dgemm, 1),
+            "deep_fraction_of_dgemm": round(gflops / dgemm, 3)}
+
+
 def _read(path: str) -> str:
     return open(path).read() if os.path.exists(path) else ""
 
@@ -115,6 +141,7 @@ def main(seed: int = 20101, block: int | None = None) -> dict:
     peak, peak_taken = peak_gflops(threads)
     dgemm = dgemm_gflops()
     blocked = block_run(protocol, sequence, block) if block else {}
+    deep = deep_trainer()
     return {
         "headline_seconds": round(headline, 2), "runs": protocol.runs, "epochs": protocol.epochs,
         "engine_seconds_per_network_epoch": engine, "plain_seconds_per_network_epoch": round(plain, 5),
@@ -122,7 +149,7 @@ def main(seed: int = 20101, block: int | None = None) -> dict:
         "speedup_every_step_computed": round(plain / engine_computing_all),
         "gflops": round(gflops, 1), "peak_gflops": round(peak, 1), "fraction_of_peak": round(gflops / peak, 3),
         "peak_taken_as": peak_taken, "dgemm_gflops": round(dgemm, 1), "fraction_of_dgemm": round(gflops / dgemm, 3),
-        **blocked,
+        **deep, **blocked,
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "threads": threads, "torch": torch.__version__,
     }

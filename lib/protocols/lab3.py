@@ -10,9 +10,7 @@ from lib.nets.activations import get_activation, identity
 from lib.framework.cache import ExperimentCache
 from lib.nets.ensemble import StackedMLP, build_mlp
 from lib.nets.initializers import Initializer, code_digest, get_initializer
-from lib.framework.progress import epoch_reporter
 from lib.nets.probes import SATURATION, LayerStats, activation_sample, probe_layers
-from lib.nets.training import batch_orders, make_optimizer, train
 
 
 def lab3_mlp(
@@ -92,14 +90,6 @@ def saturated_shares_cached(cache: ExperimentCache, activation: str, setting: In
     return cache.load_or_compute("lab3-saturation", key, __name__, compute, f"{activation} {setting.label}")["shares"]
 
 
-def deep_relu_mlp(weight_layers: int, width: int, weight_init: Initializer, seeds: list[int],
-                  inputs: int = 784, classes: int = 10, device: str = "cpu") -> StackedMLP:
-    """He et al. 2015 Fig. 3 as an MLP: weight_layers layers, ReLU after all but the last, biases zero."""
-    widths = [inputs] + [width] * (weight_layers - 1) + [classes]
-    activations = [get_activation("relu")] * (weight_layers - 1) + [identity]
-    return build_mlp(widths, activations, weight_init, get_initializer("zeros"), seeds, device)
-
-
 def probe_lab3_cached(cache: ExperimentCache, activation: str, setting: InitSetting, seeds: list[int], x, labels,
                       device: str = "cpu") -> tuple[LayerStats, np.ndarray]:
     """probe_lab3 through the experiment cache (keyed by the digits themselves, the seeds and the device)."""
@@ -113,68 +103,6 @@ def probe_lab3_cached(cache: ExperimentCache, activation: str, setting: InitSett
     arrays = dict(cache.load_or_compute("lab3-probe", key, __name__, compute, f"{activation} {setting.label}"))
     sample = arrays.pop("sample")
     return LayerStats(**arrays), sample
-
-
-@dataclass(frozen=True)
-class DeepReluJob:
-    """One stack of He et al. Fig. 3 nets: their initializer, each net's init seed, and the shuffle seed they share."""
-
-    weight_init: str
-    seeds: list[int]
-    shuffle_seed: int
-
-
-def train_deep_relu(weight_init: str, seeds: list[int], shuffle_seed: int, x, labels, weight_layers: int, width: int,
-                    lr: float, momentum: float, batch_size: int, epochs: int, device: str = "cpu") -> np.ndarray:
-    """He et al. Fig. 3's training: per-epoch mean training cross-entropy of each seed's net, [seeds, epochs].
-    Weights are drawn in float32 and trained in float64, so the curves do not hang on the CPU's vector kernels."""
-    return train_deep_relu_jobs([DeepReluJob(weight_init, seeds, shuffle_seed)], x, labels, weight_layers, width, lr,
-                                momentum, batch_size, epochs, device)[0]
-
-
-def train_deep_relu_jobs(jobs: list[DeepReluJob], x, labels, weight_layers: int, width: int, lr: float,
-                         momentum: float, batch_size: int, epochs: int, device: str = "cpu") -> list[np.ndarray]:
-    """train_deep_relu of every job, all nets in one stack (one batched op per layer for all, which a GPU needs to be
-    busy); each net's arithmetic is its own, so a job's losses do not depend on the others (tests/test_he_prefill.py)."""
-    stacks = [deep_relu_mlp(weight_layers, width, get_initializer(job.weight_init), job.seeds) for job in jobs]
-    net = StackedMLP([torch.cat(layer) for layer in zip(*(s.weights for s in stacks))],
-                     [torch.cat(layer) for layer in zip(*(s.biases for s in stacks))],
-                     stacks[0].activations).to(torch.float64, device)
-    optimizer = make_optimizer("sgd", net.parameters(), lr=lr, momentum=momentum)
-    per_job = [batch_orders(len(job.seeds), x.shape[0], epochs, job.shuffle_seed) for job in jobs]
-    orders = (torch.cat(epoch_orders) for epoch_orders in zip(*per_job))
-    name = " + ".join(sorted({job.weight_init for job in jobs}))
-    history = train(net, x.to(device, torch.float64), labels.to(device), cross_entropy_per_network, optimizer,
-                    epochs, batch_size, on_epoch=epoch_reporter(f"{weight_layers}-layer {name}", epochs), orders=orders)
-    return np.split(history.T.numpy(), np.cumsum([len(job.seeds) for job in jobs])[:-1])
-
-
-def _deep_relu_key(job: DeepReluJob, x, labels, device: str, protocol: dict) -> dict:
-    """The job's experiment key: its nets, shuffle, device (as given: 'cuda' and 'cuda:0' are two), data and code."""
-    return {"weight_init": job.weight_init, "seeds": job.seeds, "shuffle_seed": job.shuffle_seed, "device": device,
-            "data": digest(x, labels), "init_code": code_digest(job.weight_init), **protocol}
-
-
-def train_deep_relu_cached(cache: ExperimentCache, weight_init: str, seeds: list[int], shuffle_seed: int, x, labels,
-                           device: str = "cpu", **protocol) -> np.ndarray:
-    job = DeepReluJob(weight_init, seeds, shuffle_seed)
-    compute = lambda: {"losses": train_deep_relu_jobs([job], x, labels, device=device, **protocol)[0]}
-    return cache.load_or_compute("deep-relu-training", _deep_relu_key(job, x, labels, device, protocol), __name__,
-                                 compute, weight_init)["losses"]
-
-
-def prefill_deep_relu(cache: ExperimentCache, jobs: list[DeepReluJob], x, labels, device: str = "cpu",
-                      **protocol) -> int:
-    """Train the jobs the cache lacks in one stack and store each as train_deep_relu_cached would; how many trained.
-    A sweep over many root seeds on a GPU trains them together this way (claims/he_prefill.py)."""
-    keys = [_deep_relu_key(job, x, labels, device, protocol) for job in jobs]
-    missing = [(job, key) for job, key in zip(jobs, keys) if not cache.holds("deep-relu-training", key, __name__)]
-    if missing:
-        losses = train_deep_relu_jobs([job for job, _ in missing], x, labels, device=device, **protocol)
-        for (job, key), job_losses in zip(missing, losses):
-            cache.load_or_compute("deep-relu-training", key, __name__, lambda trained=job_losses: {"losses": trained},
-                                  job.weight_init)
-    return len(missing)
 
 
 def digest(*tensors) -> str:
