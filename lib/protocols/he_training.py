@@ -2,7 +2,6 @@
 trained by SGD with momentum 0.9, weight decay 0.0005 and batch 128, each net's learning rate switched from 1e-2
 to 1e-3 and 1e-4 when its held-out error plateaus, on a stratified 4,000 / 1,000 split with the training split's
 per-pixel mean subtracted."""
-import hashlib
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ from lib.nets.initializers import Initializer, code_digest, get_initializer
 from lib.nets.plateau import Plateau
 from lib.nets.training import batch_orders
 from lib.protocols.data import mnist_sample
+from lib.protocols.lab3 import digest
 
 HELD_OUT_PER_CLASS = 100  # of each digit's 500: 4,000 to train on, 1,000 held out
 SPLIT_SEED = 0  # the split is the same for every root seed, as a benchmark's validation set is
@@ -146,11 +146,3 @@ def prefill(cache: ExperimentCache, jobs: list[DeepReluJob], split: Split, weigh
         for (job, key), curves in zip(missing, trained):
             cache.load_or_compute("he-training", key, __name__, lambda c=curves: asdict(c), job.weight_init)
     return len(missing)
-
-
-def digest(*tensors) -> str:
-    """A short content hash of tensors, to key an experiment by its data."""
-    h = hashlib.sha256()
-    for t in tensors:
-        h.update(np.ascontiguousarray(t.cpu().numpy()).tobytes())
-    return h.hexdigest()[:16]
